@@ -1,0 +1,49 @@
+# Latent Markets: `make book` builds the site, `make test` runs every test; both set up .venv first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+BUILD_FLAGS := -W -n --keep-going
+SMOKE := _build/smoke
+
+# Progress bars are for people at a notebook, not for logs and built pages.
+export TQDM_DISABLE := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: book test unit notebooks site browser rerun bench clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --editable ".[book,test]"
+	touch $@
+
+book: $(INSTALLED)  ## execute every chapter and build the site into _build/html
+	$(BIN)/jupyter-book build . --builder html $(BUILD_FLAGS)
+
+test: unit notebooks book browser  ## the whole suite, in order, failing on the first failure
+
+unit: $(INSTALLED)
+	$(BIN)/python -m pytest tests -m "not browser"
+
+notebooks: $(INSTALLED)  ## every chapter under its smoke parameters, every cell checked by nbval
+	rm -rf $(SMOKE)
+	$(BIN)/python -m tests.prepare_smoke $(SMOKE)
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(SMOKE)
+
+browser: $(INSTALLED)  ## headless Chromium over every page of _build/html
+	$(BIN)/python -m pytest tests -m browser
+
+rerun: $(INSTALLED)  ## make rerun NB=notebooks/01_data.md ARGS="-p source synthetic -p seed 7"
+	@test -n "$(NB)" || { echo 'usage: make rerun NB=notebooks/01_data.md ARGS="-p seed 7"'; exit 2; }
+	@mkdir -p _build/reruns
+	$(BIN)/jupytext --quiet --to ipynb --output _build/reruns/$(notdir $(basename $(NB))).input.ipynb $(NB)
+	$(BIN)/papermill --cwd notebooks _build/reruns/$(notdir $(basename $(NB))).input.ipynb \
+		_build/reruns/$(notdir $(basename $(NB))).ipynb $(ARGS)
+	@echo "executed notebook: _build/reruns/$(notdir $(basename $(NB))).ipynb"
+
+bench: $(INSTALLED)  ## training speed against a reference loop, and cold/warm book build times
+	$(BIN)/python -m bench.train_speed
+	$(BIN)/python -m bench.book_build
+
+clean:
+	rm -rf _build .cache

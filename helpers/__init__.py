@@ -1,0 +1,1 @@
+"""Helpers of the Latent Markets book: data sources, models, the training loop, plots."""

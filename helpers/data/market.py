@@ -1,0 +1,191 @@
+"""The one container every source returns, and the price checks every source passes."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from helpers.data.synthetic import SyntheticTruth
+
+logger = logging.getLogger(__name__)
+
+ASSET_COLUMNS = ("asset_class", "sector")
+INDICATOR_COLUMNS = ("description", "origin", "source")
+INDICATOR_ORIGINS = ("observed", "derived", "simulated")
+
+
+@dataclass(frozen=True)
+class MarketData:
+    """Prices, indicators and metadata of one market, aligned on one trading calendar.
+
+    `returns` are daily log returns, so the first price day has none. `indicator_info`
+    says where each indicator comes from; `origin` is "observed" for a published series,
+    "derived" where the book computes it from prices or other series, and "simulated" on
+    the synthetic market. `truth` is set only by the synthetic source.
+    """
+
+    prices: pd.DataFrame
+    benchmark: pd.Series
+    indicators: pd.DataFrame
+    assets: pd.DataFrame
+    indicator_info: pd.DataFrame
+    source: str
+    truth: SyntheticTruth | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.prices.index.equals(self.benchmark.index):
+            raise ValueError("benchmark must share the price calendar")
+        if self.benchmark.isna().any():
+            first = self.benchmark.index[self.benchmark.isna()][0]
+            raise ValueError(f"benchmark {self.benchmark.name!r} has no value on {first.date()}")
+        if not self.prices.index.equals(self.indicators.index):
+            raise ValueError("indicators must share the price calendar")
+        if list(self.assets.index) != list(self.prices.columns):
+            raise ValueError(
+                f"asset metadata lists {list(self.assets.index)}, prices have {list(self.prices.columns)}"
+            )
+        missing = set(ASSET_COLUMNS) - set(self.assets.columns)
+        if missing:
+            raise ValueError(f"asset metadata lacks columns {sorted(missing)}; needs {list(ASSET_COLUMNS)}")
+        if list(self.indicator_info.index) != list(self.indicators.columns):
+            raise ValueError("indicator_info must describe exactly the indicator columns, in order")
+        bad_origin = set(self.indicator_info["origin"]) - set(INDICATOR_ORIGINS)
+        if bad_origin:
+            raise ValueError(f"indicator origins {sorted(bad_origin)} are not among {list(INDICATOR_ORIGINS)}")
+
+    @property
+    def returns(self) -> pd.DataFrame:
+        return log_returns(self.prices)
+
+    @property
+    def benchmark_returns(self) -> pd.Series:
+        return log_returns(self.benchmark.to_frame()).iloc[:, 0]
+
+    @property
+    def tickers(self) -> list[str]:
+        return list(self.prices.columns)
+
+    def coverage(self) -> pd.DataFrame:
+        """First and last valid date, valid days and origin of every series."""
+        rows = []
+        for name, series, origin in self._series():
+            valid = series.dropna()
+            rows.append(
+                {
+                    "series": name,
+                    "origin": origin,
+                    "first": valid.index.min().date() if len(valid) else None,
+                    "last": valid.index.max().date() if len(valid) else None,
+                    "days": len(valid),
+                }
+            )
+        return pd.DataFrame(rows).set_index("series")
+
+    def _series(self):
+        for ticker in self.prices.columns:
+            yield ticker, self.prices[ticker], f"price ({self.assets.loc[ticker, 'asset_class']})"
+        yield f"{self.benchmark.name} (benchmark)", self.benchmark, "price (benchmark)"
+        for name in self.indicators.columns:
+            yield name, self.indicators[name], self.indicator_info.loc[name, "origin"]
+
+
+def log_returns(prices: pd.DataFrame) -> pd.DataFrame:
+    """Daily log returns; the first day, which has no previous close, is left out."""
+    return np.log(prices).diff().iloc[1:]
+
+
+def clean_prices(prices: pd.DataFrame, max_missing: float = 0.02) -> pd.DataFrame:
+    """Apply the book's one missing-value rule to a price panel, and say what it changed.
+
+    Days on which no asset traded are dropped. A column may then miss at most
+    `max_missing` of its days after its first quote; those gaps are forward-filled
+    (a stale price, the standard convention for a day without a trade). A column that
+    misses more raises, as do columns with no data, leading gaps and non-positive prices.
+    """
+    if not 0 <= max_missing < 1:
+        raise ValueError(f"max_missing={max_missing!r}; expected a fraction in [0, 1)")
+    if prices.empty or prices.shape[1] == 0:
+        raise ValueError("the price panel is empty: no dates or no tickers")
+    if prices.index.has_duplicates:
+        dupes = prices.index[prices.index.duplicated()].unique()[:5]
+        raise ValueError(f"duplicate dates in prices, e.g. {[str(d.date()) for d in dupes]}")
+    prices = prices.sort_index().astype(float)
+    non_positive = (prices <= 0).any()
+    if non_positive.any():
+        raise ValueError(
+            f"non-positive prices in {list(non_positive[non_positive].index)}; "
+            "prices must be > 0 to take log returns"
+        )
+    empty_days = prices.isna().all(axis=1)
+    if empty_days.any():
+        logger.warning("dropped %d days on which no asset has a price", int(empty_days.sum()))
+        prices = prices.loc[~empty_days]
+    empty_columns = [c for c in prices.columns if prices[c].isna().all()]
+    if empty_columns:
+        raise ValueError(f"no prices at all for {empty_columns}")
+    late_start = [c for c in prices.columns if pd.isna(prices[c].iloc[0])]
+    if late_start:
+        starts = {c: str(prices[c].first_valid_index().date()) for c in late_start}
+        raise ValueError(
+            f"prices start late for {starts}; choose a start date on or after the latest of these"
+        )
+    missing_share = prices.isna().mean()
+    too_sparse = missing_share[missing_share > max_missing]
+    if len(too_sparse):
+        shares = {c: f"{s:.1%}" for c, s in too_sparse.items()}
+        raise ValueError(
+            f"columns miss more than max_missing={max_missing:.1%} of days: {shares}; "
+            "drop them, shorten the date range or raise max_missing"
+        )
+    gaps = prices.isna().sum()
+    if gaps.any():
+        logger.warning(
+            "forward-filled missing prices (a stale price on a day without a quote): %s",
+            {c: int(n) for c, n in gaps[gaps > 0].items()},
+        )
+        prices = prices.ffill()
+    return prices
+
+
+def describe_indicators(rows: dict[str, tuple[str, str, str]]) -> pd.DataFrame:
+    """Indicator metadata from {name: (description, origin, source)}."""
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(INDICATOR_COLUMNS))
+
+
+def align_to_calendar(series: pd.Series, days: pd.DatetimeIndex) -> pd.Series:
+    """Put an indicator on the price calendar without inventing values outside its coverage.
+
+    Inside the series' own first..last valid date, a calendar day it lacks takes the last
+    published value (logged); outside that span it stays missing, as the coverage table shows.
+    """
+    valid = series.dropna().sort_index()
+    if valid.empty:
+        raise ValueError(f"indicator {series.name!r} has no values")
+    inside = (days >= valid.index[0]) & (days <= valid.index[-1])
+    aligned = valid.reindex(valid.index.union(days)).ffill().reindex(days)
+    aligned[~inside] = np.nan
+    filled = int(inside.sum() - days[inside].isin(valid.index).sum())
+    if filled:
+        logger.warning("%s: carried the last value forward on %d calendar days it lacks", series.name, filled)
+    return aligned.rename(series.name)
+
+
+def check_tickers(tickers) -> list[str]:
+    """A non-empty list of distinct ticker strings."""
+    if isinstance(tickers, str):
+        raise ValueError(f"tickers={tickers!r}; expected a list of tickers such as ['SPY', 'TLT']")
+    tickers = list(tickers)
+    if not tickers:
+        raise ValueError("tickers is empty; give at least one ticker")
+    not_text = [t for t in tickers if not isinstance(t, str) or not t.strip()]
+    if not_text:
+        raise ValueError(f"tickers must be non-empty strings, got {not_text}")
+    repeated = sorted({t for t in tickers if tickers.count(t) > 1})
+    if repeated:
+        raise ValueError(f"tickers {repeated} appear more than once; list each ticker once")
+    return tickers

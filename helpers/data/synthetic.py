@@ -1,0 +1,292 @@
+"""A simulated market whose ground truth is known, so every method can be scored against it.
+
+Each day t has a regime s_t (a two-state Markov chain: calm, stress) and standard normal
+factor shocks e_t. Asset returns are
+
+    r_t = B[s_t] f_t + s_t^int * gamma * e_t^market * e_t^rates + eps_t + a_t,
+    f_t = mu[s_t] + h_t * e_t,
+
+where B[s] are regime-dependent loadings (market betas rise and style loadings shrink in
+stress), h_t are factor volatilities (a regime level times a GARCH(1,1) multiplier on the
+market factor, so volatility clusters within regimes too), the product of the market and
+rates shocks is the nonlinear interaction that no linear factor model can represent, eps_t
+is Student-t idiosyncratic noise and a_t the planted anomaly episodes (a one-day
+idiosyncratic crash followed by a negative drift). Given s_t and h_t, the conditional
+covariance of r_t is exactly B h^2 B' + (s^int)^2 gamma gamma' + diag(idiosyncratic variance).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers.data.indicators import TRADING_DAYS, derived_indicators
+from helpers.data.market import MarketData, describe_indicators
+
+SECTORS = (
+    "Technology",
+    "Financials",
+    "Energy",
+    "Health Care",
+    "Consumer",
+    "Industrials",
+    "Utilities",
+    "Materials",
+)
+REGIMES = ("calm", "stress")
+MARKET, RATES = 0, 1
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    n_assets: int = 60
+    n_days: int = 2520
+    n_factors: int = 4
+    n_sectors: int = 6
+    start: str = "2012-01-02"
+    stay_calm: float = 0.99
+    stay_stress: float = 0.96
+    market_vol: float = 0.009  # daily, calm regime
+    style_vol: float = 0.005  # daily, calm regime
+    stress_market_vol: float = 2.5  # multiplier in stress
+    stress_style_vol: float = 1.5
+    stress_beta: float = 1.3  # market loadings are multiplied by this in stress
+    stress_style_loading: float = 0.7
+    garch_alpha: float = 0.06
+    garch_beta: float = 0.92
+    interaction: float = 0.006  # daily scale of the market x rates interaction, calm regime
+    idio_vol_low: float = 0.008
+    idio_vol_high: float = 0.016
+    stress_idio_vol: float = 1.3
+    tail_df: float = 4.0
+    n_anomalies: int = 30
+    anomaly_shock: float = 5.0  # idiosyncratic standard deviations
+    anomaly_drift: float = -0.004  # daily log return during an episode
+    anomaly_days: int = 20
+    anomaly_vol: float = 2.0  # idiosyncratic volatility multiplier during an episode
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "n_assets": (self.n_assets >= 2, "an integer >= 2"),
+            "n_days": (self.n_days >= 100, "an integer >= 100"),
+            "n_factors": (self.n_factors >= 2, "an integer >= 2 (market and rates)"),
+            "n_sectors": (
+                1 <= self.n_sectors <= min(len(SECTORS), self.n_assets),
+                f"an integer in [1, {min(len(SECTORS), self.n_assets)}]",
+            ),
+            "stay_calm": (0 < self.stay_calm < 1, "a probability in (0, 1)"),
+            "stay_stress": (0 < self.stay_stress < 1, "a probability in (0, 1)"),
+            "tail_df": (self.tail_df > 2, "a number > 2 (finite variance)"),
+            "garch_alpha": (
+                self.garch_alpha >= 0 and self.garch_beta >= 0 and self.garch_alpha + self.garch_beta < 1,
+                "non-negative with garch_alpha + garch_beta < 1",
+            ),
+            "n_anomalies": (self.n_anomalies >= 0, "an integer >= 0"),
+            "anomaly_days": (1 <= self.anomaly_days < self.n_days, "an integer in [1, n_days)"),
+        }
+        for name, (ok, accepted) in checks.items():
+            if not ok:
+                raise ValueError(f"{name}={getattr(self, name)!r}; expected {accepted}")
+
+
+@dataclass(frozen=True)
+class SyntheticTruth:
+    """What generated the synthetic market; indexed by every price day."""
+
+    config: SyntheticConfig
+    regimes: pd.Series  # 0 calm, 1 stress
+    factors: pd.DataFrame  # realized factor returns f_t
+    factor_vol: pd.DataFrame  # h_t
+    loadings: dict[str, pd.DataFrame]  # regime name -> (assets x factors)
+    interaction_loadings: pd.Series  # gamma
+    interaction_scale: pd.Series  # s_t^int
+    idio_vol: pd.DataFrame  # days x assets
+    anomalies: pd.DataFrame  # days x assets, True inside a planted episode
+    anomaly_episodes: pd.DataFrame  # asset, start, end
+    transition: pd.DataFrame
+
+    @property
+    def regime_names(self) -> pd.Series:
+        return self.regimes.map(dict(enumerate(REGIMES)))
+
+    def conditional_covariance(self, days: pd.DatetimeIndex | None = None) -> np.ndarray:
+        """Covariance of each day's returns given its regime and volatilities: (days, N, N)."""
+        days = self.regimes.index if days is None else pd.DatetimeIndex(days)
+        unknown = days.difference(self.regimes.index)
+        if len(unknown):
+            raise ValueError(f"days outside the simulation, e.g. {unknown[0].date()}")
+        stacked = np.stack([self.loadings[name].to_numpy() for name in REGIMES])  # (R, N, K)
+        loadings = stacked[self.regimes.loc[days].to_numpy()]  # (D, N, K)
+        scaled = loadings * self.factor_vol.loc[days].to_numpy()[:, None, :]  # (D, N, K)
+        cov = np.einsum("dnk,dmk->dnm", scaled, scaled)
+        gamma = self.interaction_loadings.to_numpy()
+        cov += self.interaction_scale.loc[days].to_numpy()[:, None, None] ** 2 * np.outer(gamma, gamma)
+        idio = self.idio_vol.loc[days].to_numpy() ** 2
+        cov[:, np.arange(idio.shape[1]), np.arange(idio.shape[1])] += idio
+        return cov
+
+
+def simulate(config: SyntheticConfig | None = None) -> MarketData:
+    """Simulate the market described in the module docstring; deterministic in `config.seed`."""
+    cfg = config or SyntheticConfig()
+    rng = np.random.default_rng(cfg.seed)
+    n, k, t = cfg.n_assets, cfg.n_factors, cfg.n_days
+    days = pd.bdate_range(cfg.start, periods=t, name="date")
+
+    transition = np.array([[cfg.stay_calm, 1 - cfg.stay_calm], [1 - cfg.stay_stress, cfg.stay_stress]])
+    regimes = _markov_chain(transition, t, rng)
+    stress = regimes == 1
+
+    sectors = np.sort(np.arange(n) % cfg.n_sectors)
+    sector_names = [SECTORS[s] for s in sectors]
+    tickers = [f"{SECTORS[s][:3].upper()}{i:02d}" for i, s in enumerate(sectors)]
+    factor_names = ["market", "rates"] + [f"style_{j}" for j in range(2, k)]
+
+    calm_loadings = np.empty((n, k))
+    calm_loadings[:, MARKET] = rng.uniform(0.7, 1.3, n)
+    sector_centres = rng.normal(0.0, 0.8, (cfg.n_sectors, k - 1))
+    calm_loadings[:, 1:] = sector_centres[sectors] + rng.normal(0.0, 0.25, (n, k - 1))
+    stress_loadings = calm_loadings.copy()
+    stress_loadings[:, MARKET] *= cfg.stress_beta
+    stress_loadings[:, 1:] *= cfg.stress_style_loading
+
+    shocks = rng.standard_normal((t, k))
+    regime_vol = np.full((t, k), cfg.style_vol)
+    regime_vol[:, MARKET] = cfg.market_vol
+    regime_vol[stress, MARKET] *= cfg.stress_market_vol
+    regime_vol[stress, 1:] *= cfg.stress_style_vol
+    garch = _garch_multiplier(shocks[:, MARKET], cfg.garch_alpha, cfg.garch_beta)
+    factor_vol = regime_vol.copy()
+    factor_vol[:, MARKET] *= garch
+    drift = np.where(stress, -0.0015, 0.0004)
+    factors = factor_vol * shocks
+    factors[:, MARKET] += drift
+
+    loadings = np.where(stress[:, None, None], stress_loadings, calm_loadings)  # (T, N, K)
+    systematic = np.einsum("tnk,tk->tn", loadings, factors)
+    gamma = rng.normal(0.0, 1.0, n)
+    interaction_scale = cfg.interaction * (factor_vol[:, MARKET] / cfg.market_vol) * (
+        factor_vol[:, RATES] / cfg.style_vol
+    )
+    interaction = (interaction_scale * shocks[:, MARKET] * shocks[:, RATES])[:, None] * gamma
+
+    idio_vol = np.broadcast_to(rng.uniform(cfg.idio_vol_low, cfg.idio_vol_high, n), (t, n)).copy()
+    idio_vol[stress] *= cfg.stress_idio_vol
+    anomalies, episodes, anomaly_returns = _plant_anomalies(cfg, idio_vol, rng)
+    idio_vol[anomalies] *= cfg.anomaly_vol
+    unit_t = rng.standard_t(cfg.tail_df, (t, n)) / np.sqrt(cfg.tail_df / (cfg.tail_df - 2))
+    returns = systematic + interaction + idio_vol * unit_t + anomaly_returns
+
+    prices = pd.DataFrame(100 * np.exp(np.cumsum(returns, axis=0)), index=days, columns=tickers)
+    simple = np.expm1(returns).mean(axis=1)
+    benchmark = pd.Series(100 * np.cumprod(1 + simple), index=days, name="INDEX")
+
+    observed, observed_info = _observable_indicators(cfg, stress, factor_vol, shocks, days, rng)
+    derived, derived_info = derived_indicators(prices, benchmark)
+    truth = SyntheticTruth(
+        config=cfg,
+        regimes=pd.Series(regimes, index=days, name="regime"),
+        factors=pd.DataFrame(factors, index=days, columns=factor_names),
+        factor_vol=pd.DataFrame(factor_vol, index=days, columns=factor_names),
+        loadings={
+            "calm": pd.DataFrame(calm_loadings, index=tickers, columns=factor_names),
+            "stress": pd.DataFrame(stress_loadings, index=tickers, columns=factor_names),
+        },
+        interaction_loadings=pd.Series(gamma, index=tickers, name="gamma"),
+        interaction_scale=pd.Series(interaction_scale, index=days, name="interaction_scale"),
+        idio_vol=pd.DataFrame(idio_vol, index=days, columns=tickers),
+        anomalies=pd.DataFrame(anomalies, index=days, columns=tickers),
+        anomaly_episodes=pd.DataFrame(
+            [(tickers[a], days[s], days[e - 1]) for a, s, e in episodes], columns=["asset", "start", "end"]
+        ),
+        transition=pd.DataFrame(transition, index=list(REGIMES), columns=list(REGIMES)),
+    )
+    return MarketData(
+        prices=prices,
+        benchmark=benchmark,
+        indicators=pd.concat([observed, derived], axis=1),
+        assets=pd.DataFrame({"asset_class": "equity", "sector": sector_names}, index=tickers),
+        indicator_info=pd.concat([observed_info, derived_info]),
+        source="synthetic",
+        truth=truth,
+        notes=(f"simulated with {asdict(cfg)}",),
+    )
+
+
+def _markov_chain(transition: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
+    leave_calm, leave_stress = transition[0, 1], transition[1, 0]
+    uniforms = rng.random(length)
+    states = np.empty(length, dtype=int)
+    states[0] = int(uniforms[0] > leave_stress / (leave_calm + leave_stress))
+    for day in range(1, length):
+        states[day] = int(uniforms[day] > transition[states[day - 1], 0])
+    return states
+
+
+def _garch_multiplier(shocks: np.ndarray, alpha: float, beta: float) -> np.ndarray:
+    """sqrt of a unit-mean GARCH(1,1) variance driven by the given shocks; known one day ahead."""
+    variance = np.empty(len(shocks))
+    variance[0] = 1.0
+    for day in range(1, len(shocks)):
+        previous = variance[day - 1]
+        variance[day] = (1 - alpha - beta) + alpha * previous * shocks[day - 1] ** 2 + beta * previous
+    return np.sqrt(variance)
+
+
+def _plant_anomalies(cfg: SyntheticConfig, idio_vol: np.ndarray, rng: np.random.Generator):
+    """Idiosyncratic crashes followed by a drift, never overlapping on one asset."""
+    t, n = idio_vol.shape
+    flags = np.zeros((t, n), dtype=bool)
+    returns = np.zeros((t, n))
+    episodes: list[tuple[int, int, int]] = []
+    attempts = 0
+    while len(episodes) < cfg.n_anomalies:
+        attempts += 1
+        if attempts > 100 * max(cfg.n_anomalies, 1):
+            raise ValueError(
+                f"cannot place n_anomalies={cfg.n_anomalies} episodes of {cfg.anomaly_days} days "
+                f"without overlap in {t} days x {n} assets; ask for fewer"
+            )
+        asset = int(rng.integers(n))
+        start = int(rng.integers(0, t - cfg.anomaly_days))
+        end = start + cfg.anomaly_days
+        if flags[max(start - cfg.anomaly_days, 0) : end + cfg.anomaly_days, asset].any():
+            continue
+        flags[start:end, asset] = True
+        returns[start, asset] = -cfg.anomaly_shock * idio_vol[start, asset]
+        returns[start + 1 : end, asset] = cfg.anomaly_drift
+        episodes.append((asset, start, end))
+    return flags, sorted(episodes, key=lambda e: (e[1], e[0])), returns
+
+
+def _observable_indicators(cfg, stress, factor_vol, shocks, days, rng):
+    """A VIX-like index (market volatility, priced with noise) and a yield-slope-like series."""
+    noise = np.empty(len(days))
+    noise[0] = rng.standard_normal()
+    for day in range(1, len(days)):
+        noise[day] = 0.9 * noise[day - 1] + np.sqrt(1 - 0.9**2) * rng.standard_normal()
+    vix = 100 * np.sqrt(TRADING_DAYS) * factor_vol[:, MARKET] * 1.1 * np.exp(0.08 * noise)
+    slope = np.empty(len(days))
+    slope[0] = 1.5
+    target = np.where(stress, 0.3, 1.5)
+    for day in range(1, len(days)):
+        slope[day] = (
+            slope[day - 1]
+            + 0.01 * (target[day] - slope[day - 1])
+            + 0.04 * shocks[day, RATES]
+            + 0.01 * rng.standard_normal()
+        )
+    frame = pd.DataFrame({"vix_like": vix, "yield_slope_like": slope}, index=days)
+    info = describe_indicators(
+        {
+            "vix_like": ("implied-volatility-like index of the market factor, %", "simulated", "synthetic"),
+            "yield_slope_like": (
+                "yield-curve-slope-like series, % points; moves with the rates factor",
+                "simulated",
+                "synthetic",
+            ),
+        }
+    )
+    return frame, info

@@ -1,0 +1,141 @@
+"""Any tickers from Yahoo Finance through yfinance, cached on disk as Parquet.
+
+A request is keyed by its tickers and dates; once cached it is served with no network.
+yfinance does not raise when it cannot reach the network: it returns an empty frame and
+prints its errors. That case becomes a `DataUnavailableError` naming the failed tickers.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.data.indicators import derived_indicators
+from helpers.data.market import MarketData, align_to_calendar, check_tickers, clean_prices, describe_indicators
+
+logger = logging.getLogger(__name__)
+
+ASSETS = {
+    "SPY": ("equity", "US large cap"),
+    "QQQ": ("equity", "US technology"),
+    "IWM": ("equity", "US small cap"),
+    "XLF": ("equity", "Financials"),
+    "XLE": ("equity", "Energy"),
+    "XLK": ("equity", "Technology"),
+    "TLT": ("treasury", "Long Treasuries"),
+    "IEF": ("treasury", "Intermediate Treasuries"),
+    "LQD": ("credit", "Investment grade"),
+    "HYG": ("credit", "High yield"),
+    "GLD": ("commodity", "Gold"),
+    "USO": ("commodity", "Oil"),
+    "UUP": ("currency", "US dollar"),
+    "EEM": ("equity", "Emerging markets"),
+}
+DEFAULT_TICKERS = tuple(ASSETS)
+INDICATOR_TICKERS = ("^VIX", "^TNX", "^IRX")
+BENCHMARK = "SPY"
+
+
+class DataUnavailableError(RuntimeError):
+    """yfinance returned no prices: offline, unknown tickers, or dates with no trading."""
+
+
+def cache_dir() -> Path:
+    """Where downloads are kept: $LATENT_MARKETS_CACHE, else .cache/ in the working directory."""
+    return Path(os.environ.get("LATENT_MARKETS_CACHE", ".cache")) / "yfinance"
+
+
+def download_closes(tickers: list[str], start: str, end: str) -> pd.DataFrame:
+    """Adjusted closes (dates x tickers), from the cache when this exact request was made before."""
+    key = hashlib.sha256(json.dumps([sorted(tickers), start, end]).encode()).hexdigest()[:16]
+    path = cache_dir() / f"closes-{key}.parquet"
+    if path.exists():
+        logger.info("served %s from the cache %s", tickers, path)
+        return pd.read_parquet(path)
+    import yfinance
+
+    raw = yfinance.download(
+        tickers, start=start, end=end, auto_adjust=True, progress=False, threads=False, group_by="column"
+    )
+    closes = _closes(raw, tickers)
+    failed = [t for t in tickers if t not in closes.columns or closes[t].isna().all()]
+    if failed:
+        raise DataUnavailableError(
+            f"yfinance returned no prices for {failed} between {start} and {end}. yfinance returns an "
+            "empty frame when it cannot reach the network or does not know a ticker. Check the tickers "
+            "and the connection, or use the offline sources: load(source='bundled') or "
+            "load(source='synthetic')."
+        )
+    _write_atomically(closes[tickers], path)
+    return closes[tickers]
+
+
+def _closes(raw: pd.DataFrame, tickers: list[str]) -> pd.DataFrame:
+    if raw is None or raw.empty:
+        return pd.DataFrame()
+    if isinstance(raw.columns, pd.MultiIndex):
+        closes = raw["Close"]
+    else:
+        closes = raw[["Close"]].rename(columns={"Close": tickers[0]})
+    closes.index = pd.DatetimeIndex(closes.index).tz_localize(None).normalize()
+    closes.index.name = "date"
+    return closes
+
+
+def _write_atomically(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+        temporary = Path(handle.name)
+    try:
+        frame.to_parquet(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def load_yfinance(
+    tickers: list[str] | tuple[str, ...] | None = None,
+    start: str = "2015-10-01",
+    end: str = "2025-09-30",
+    max_missing: float = 0.02,
+) -> MarketData:
+    """The multi-asset default universe (or any tickers), SPY as benchmark, VIX and 10y-3m slope."""
+    tickers = check_tickers(DEFAULT_TICKERS if tickers is None else tickers)
+    asked = tickers + [BENCHMARK] * (BENCHMARK not in tickers) + list(INDICATOR_TICKERS)
+    closes = download_closes(asked, start, end)
+    prices = clean_prices(closes[tickers], max_missing=max_missing)
+    days = prices.index
+    benchmark = align_to_calendar(closes[BENCHMARK].rename(BENCHMARK), days)
+    observed = pd.DataFrame(
+        {
+            "vix": align_to_calendar(closes["^VIX"].rename("vix"), days),
+            "yield_slope": align_to_calendar((closes["^TNX"] - closes["^IRX"]).rename("yield_slope"), days),
+        },
+        index=days,
+    )
+    observed_info = describe_indicators(
+        {
+            "vix": ("CBOE volatility index, %", "observed", "yfinance ^VIX"),
+            "yield_slope": ("10-year minus 13-week Treasury yield, % points", "derived", "yfinance ^TNX - ^IRX"),
+        }
+    )
+    derived, derived_info = derived_indicators(prices, benchmark)
+    assets = pd.DataFrame(
+        [ASSETS.get(t, ("unknown", "unknown")) for t in tickers],
+        index=tickers,
+        columns=["asset_class", "sector"],
+    )
+    return MarketData(
+        prices=prices,
+        benchmark=benchmark,
+        indicators=pd.concat([observed, derived], axis=1),
+        assets=assets,
+        indicator_info=pd.concat([observed_info, derived_info]),
+        source="yfinance",
+        notes=(f"yfinance adjusted closes {start}..{end}, cached in {cache_dir()}",),
+    )

@@ -1,0 +1,1 @@
+"""One model per file; each has a @dataclass config and a forward that returns named outputs."""

@@ -1,0 +1,68 @@
+"""A dense (MLP) autoencoder: flattened return windows to a small embedding and back."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "silu": nn.SiLU}
+
+
+@dataclass(frozen=True)
+class DenseAEConfig:
+    n_inputs: int  # window length x number of assets
+    latent_size: int = 32
+    hidden_sizes: tuple[int, ...] = (256, 128)
+    activation: str = "gelu"
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.n_inputs < 1:
+            raise ValueError(f"n_inputs={self.n_inputs!r}; expected a positive integer")
+        if self.latent_size < 1:
+            raise ValueError(f"latent_size={self.latent_size!r}; expected a positive integer")
+        if any(h < 1 for h in self.hidden_sizes):
+            raise ValueError(f"hidden_sizes={self.hidden_sizes!r}; expected positive integers")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation={self.activation!r}; expected one of {sorted(ACTIVATIONS)}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout={self.dropout!r}; expected a probability in [0, 1)")
+
+
+class DenseAEOutput(NamedTuple):
+    embedding: torch.Tensor  # (B, latent_size)
+    reconstruction: torch.Tensor  # (B, n_inputs)
+    loss: torch.Tensor  # scalar: mean squared reconstruction error
+    losses: dict[str, torch.Tensor]
+
+
+class DenseAutoencoder(nn.Module):
+    def __init__(self, config: DenseAEConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = _mlp((config.n_inputs, *config.hidden_sizes), config.latent_size, config)
+        self.decoder = _mlp((config.latent_size, *reversed(config.hidden_sizes)), config.n_inputs, config)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)  # (B, n_inputs) -> (B, latent_size)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)  # (B, latent_size) -> (B, n_inputs)
+
+    def forward(self, x: torch.Tensor) -> DenseAEOutput:
+        if x.shape[-1] != self.config.n_inputs:
+            raise ValueError(f"input width {x.shape[-1]} does not match n_inputs={self.config.n_inputs}")
+        embedding = self.encode(x)
+        reconstruction = self.decode(embedding)
+        recon = torch.mean((reconstruction - x) ** 2)
+        return DenseAEOutput(embedding, reconstruction, recon, {"recon": recon})
+
+
+def _mlp(widths: tuple[int, ...], n_out: int, config: DenseAEConfig) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for n_in, n_hidden in zip(widths[:-1], widths[1:]):
+        layers += [nn.Linear(n_in, n_hidden), ACTIVATIONS[config.activation](), nn.Dropout(config.dropout)]
+    layers.append(nn.Linear(widths[-1], n_out))
+    return nn.Sequential(*layers)

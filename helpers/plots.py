@@ -1,0 +1,90 @@
+"""One look for every figure of the book, and plotly figures that survive the static build.
+
+Jupyter Book 1 skips plotly's own JSON output, so `interactive` hands out both: the JSON
+for Jupyter and an HTML fragment for the book that draws with the one shared copy of
+plotly.js the book serves (book/_ext/offline_assets.py), so no page loads it twice and
+none loads it from the network.
+"""
+from __future__ import annotations
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import seaborn as sns
+
+PALETTE = sns.color_palette("colorblind")
+STRESS_COLOR = "#d62728"
+PLOTLY_TEMPLATE = "simple_white"
+
+
+def use_book_style() -> None:
+    """The matplotlib look of the book: readable at page width, no chart junk."""
+    sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE)
+    plt.rcParams.update(
+        {
+            "figure.figsize": (9, 4),
+            "figure.dpi": 100,
+            "savefig.dpi": 150,
+            "axes.titleweight": "bold",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+        }
+    )
+
+
+class InteractiveFigure:
+    """A plotly figure that renders in Jupyter and in the built book."""
+
+    def __init__(self, figure: go.Figure) -> None:
+        self.figure = figure
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        html = self.figure.to_html(
+            full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True}
+        )
+        return {
+            "application/vnd.plotly.v1+json": json.loads(self.figure.to_json()),
+            "text/html": html,
+            "text/plain": f"<interactive figure: {self.figure.layout.title.text or 'untitled'}>",
+        }
+
+
+def interactive(figure: go.Figure) -> InteractiveFigure:
+    figure.update_layout(template=PLOTLY_TEMPLATE, margin={"l": 60, "r": 20, "t": 60, "b": 50})
+    return InteractiveFigure(figure)
+
+
+def shade_spans(ax: plt.Axes, mask: pd.Series, color: str = STRESS_COLOR, alpha: float = 0.15, label=None) -> None:
+    """Shade the date spans where a boolean series is True."""
+    values = mask.astype(bool).to_numpy()
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], values.astype(int), [0]])))
+    dates = mask.index
+    for number, (begin, end) in enumerate(zip(edges[::2], edges[1::2])):
+        ax.axvspan(dates[begin], dates[end - 1], color=color, alpha=alpha, lw=0, label=label if number == 0 else None)
+
+
+def training_curves(history, ax: plt.Axes | None = None, term: str = "loss") -> plt.Axes:
+    """Training and validation curves of one loss term, with the restored epoch marked."""
+    ax = ax or plt.subplots(figsize=(7, 3.5))[1]
+    frame = history.epochs
+    ax.plot(frame.index, frame[f"train_{term}"], label="training")
+    ax.plot(frame.index, frame[f"validation_{term}"], label="validation")
+    ax.axvline(history.best_epoch, color="grey", ls="--", lw=1, label=f"best epoch ({history.best_epoch})")
+    ax.set(xlabel="epoch", ylabel=f"{term} (per sample)", title=f"Training curves: {term}")
+    ax.legend()
+    return ax
+
+
+class PlotlyJsonInBook:
+    """myst-nb renderer plugin: in the built book the HTML part of a plotly output is drawn,
+    so the JSON part is handled by rendering nothing (instead of a warning)."""
+
+    mime_priority_overrides = [("*", "application/vnd.plotly.v1+json", None)]
+
+    @staticmethod
+    def handle_mime(renderer, data, inline):
+        return [] if data.mime_type == "application/vnd.plotly.v1+json" else None

@@ -1,0 +1,152 @@
+"""The one training loop every model of the book uses.
+
+A model takes its tensors as positional arguments and returns an output with a scalar
+`loss` (what is minimized) and a dict `losses` of named terms to record. The data stay
+as tensors on the device and mini-batches are drawn by a seeded index permutation: no
+per-sample DataLoader, which dominates the cost of the small models this book trains.
+Set the environment variable TQDM_DISABLE=1 to silence the progress bar (the Makefile
+does so for builds and tests).
+"""
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import trange
+
+Tensors = torch.Tensor | np.ndarray | Sequence[torch.Tensor | np.ndarray]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 300
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    patience: int = 20  # epochs without a better validation loss before stopping
+    min_delta: float = 0.0  # an improvement smaller than this does not count
+    seed: int = 0
+    device: str = "auto"  # "auto" picks CUDA when present
+    progress: bool = True
+    description: str = "training"
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "patience"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}={value!r}; expected a positive integer")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate={self.learning_rate!r}; expected a positive number")
+        if self.weight_decay < 0 or self.min_delta < 0:
+            raise ValueError("weight_decay and min_delta must be >= 0")
+
+
+@dataclass(frozen=True)
+class History:
+    """Per-epoch record: `train_<term>`, `validation_<term>` and elapsed `seconds`."""
+
+    epochs: pd.DataFrame
+    best_epoch: int
+    stopped_early: bool
+    device: str
+
+    @property
+    def best_validation_loss(self) -> float:
+        return float(self.epochs.loc[self.best_epoch, "validation_loss"])
+
+    @property
+    def terms(self) -> list[str]:
+        return [c.removeprefix("train_") for c in self.epochs.columns if c.startswith("train_")]
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise ValueError(f"device={device!r}; expected 'auto', 'cpu', 'cuda' or 'cuda:N'")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but CUDA is not available; use 'auto' or 'cpu'")
+    return torch.device(device)
+
+
+def as_tensors(data: Tensors, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """A tensor, an array or a sequence of them, as float32 tensors on `device` of one length."""
+    items = [data] if isinstance(data, (torch.Tensor, np.ndarray)) else list(data)
+    tensors = tuple(torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x,
+                                    dtype=torch.float32).to(device) for x in items)
+    lengths = {len(t) for t in tensors}
+    if len(lengths) != 1:
+        raise ValueError(f"the tensors of one data set must have one length, got lengths {sorted(lengths)}")
+    if not lengths.pop():
+        raise ValueError("the data set is empty")
+    return tensors
+
+
+def fit(model: nn.Module, train: Tensors, validation: Tensors, config: TrainConfig = TrainConfig()) -> History:
+    """Adam with early stopping on validation loss; the best weights are restored at the end."""
+    device = pick_device(config.device)
+    model.to(device)
+    train_data, validation_data = as_tensors(train, device), as_tensors(validation, device)
+    torch.manual_seed(config.seed)
+    order_generator = torch.Generator().manual_seed(config.seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+
+    records, best_loss, best_state, best_epoch, waited = [], float("inf"), None, 0, 0
+    start = time.perf_counter()
+    bar_options = {} if config.progress else {"disable": True}
+    bar = trange(1, config.epochs + 1, desc=config.description, leave=False, **bar_options)
+    for epoch in bar:
+        model.train()
+        train_terms = _run_epoch(model, train_data, config.batch_size, optimizer, order_generator)
+        model.eval()
+        with torch.no_grad():
+            validation_terms = _run_epoch(model, validation_data, 8 * config.batch_size)
+        validation_loss = validation_terms["loss"]
+        if not np.isfinite(train_terms["loss"]) or not np.isfinite(validation_loss):
+            raise FloatingPointError(
+                f"the loss became {train_terms['loss']} at epoch {epoch}; lower the learning rate "
+                f"(now {config.learning_rate}) or check the inputs for extreme values"
+            )
+        records.append(
+            {"epoch": epoch, "seconds": time.perf_counter() - start}
+            | {f"train_{k}": v for k, v in train_terms.items()}
+            | {f"validation_{k}": v for k, v in validation_terms.items()}
+        )
+        if validation_loss < best_loss - config.min_delta:
+            best_loss, best_epoch, waited = validation_loss, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            waited += 1
+        bar.set_postfix(train=f"{train_terms['loss']:.4f}", validation=f"{validation_loss:.4f}", refresh=False)
+        if waited >= config.patience:
+            break
+    bar.close()
+    model.load_state_dict(best_state)
+    model.eval()
+    history = pd.DataFrame(records).set_index("epoch")
+    return History(history, best_epoch, stopped_early=len(records) < config.epochs, device=str(device))
+
+
+def _run_epoch(model, data, batch_size, optimizer=None, generator=None) -> dict[str, float]:
+    """One pass; trains when an optimizer is given. Returns sample-weighted mean terms."""
+    n = len(data[0])
+    order = torch.randperm(n, generator=generator).to(data[0].device) if optimizer else None
+    sums: dict[str, torch.Tensor] = {}
+    for begin in range(0, n, batch_size):
+        rows = order[begin : begin + batch_size] if optimizer else slice(begin, begin + batch_size)
+        batch = [tensor[rows] for tensor in data]
+        output = model(*batch)
+        if optimizer:
+            optimizer.zero_grad(set_to_none=True)
+            output.loss.backward()
+            optimizer.step()
+        size = len(batch[0])
+        for name, value in {"loss": output.loss, **output.losses}.items():
+            sums[name] = sums.get(name, 0.0) + value.detach() * size
+    return {name: float(total) / n for name, total in sums.items()}

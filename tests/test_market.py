@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.data import clean_prices, load, log_returns
+from helpers.data.indicators import mean_pairwise_correlation, monthly_to_daily
+from helpers.data.market import align_to_calendar
+
+
+def test_log_returns_drop_the_first_day(random_prices):
+    returns = log_returns(random_prices)
+    assert returns.index.equals(random_prices.index[1:])
+    np.testing.assert_allclose(returns.iloc[0], np.log(random_prices.iloc[1] / random_prices.iloc[0]))
+
+
+def test_clean_prices_fills_small_gaps_and_logs_it(random_prices, caplog):
+    holey = random_prices.copy()
+    holey.iloc[10, 1] = np.nan
+    cleaned = clean_prices(holey, max_missing=0.01)
+    assert cleaned.iloc[10, 1] == cleaned.iloc[9, 1]
+    assert "forward-filled" in caplog.text and "'B': 1" in caplog.text
+
+
+def test_clean_prices_drops_days_without_any_price_and_logs_it(random_prices, caplog):
+    holey = random_prices.copy()
+    holey.iloc[5] = np.nan
+    assert len(clean_prices(holey)) == len(random_prices) - 1
+    assert "dropped 1 days" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda p: p.assign(B=np.where(np.arange(len(p)) % 5 == 1, np.nan, p["B"])), "miss more than"),
+        (lambda p: p.assign(C=-p["C"]), "non-positive prices in \\['C'\\]"),
+        (lambda p: p.assign(D=np.nan), "no prices at all for \\['D'\\]"),
+        (lambda p: p.assign(A=np.where(np.arange(len(p)) < 3, np.nan, p["A"])), "start late"),
+        (lambda p: pd.concat([p, p.iloc[:1]]), "duplicate dates"),
+        (lambda p: p.iloc[:0], "empty"),
+    ],
+)
+def test_clean_prices_rejects_bad_panels(random_prices, mutate, message):
+    with pytest.raises(ValueError, match=message):
+        clean_prices(mutate(random_prices))
+
+
+def test_align_to_calendar_never_extends_a_series_past_its_coverage(caplog):
+    days = pd.bdate_range("2021-01-01", periods=10)
+    series = pd.Series([1.0, 2.0, 3.0], index=days[[2, 4, 6]], name="x")
+    aligned = align_to_calendar(series, days)
+    assert aligned.iloc[:2].isna().all() and aligned.iloc[7:].isna().all()
+    assert list(aligned.iloc[2:7]) == [1.0, 1.0, 2.0, 2.0, 3.0]
+    assert "2 calendar days" in caplog.text
+
+
+def test_monthly_values_are_used_only_after_their_month():
+    monthly = pd.Series([1.0, 2.0], index=pd.to_datetime(["2020-01-01", "2020-02-01"]))
+    days = pd.bdate_range("2020-01-15", "2020-04-15")
+    daily = monthly_to_daily(monthly, days)
+    assert daily[:"2020-01-31"].isna().all()
+    assert (daily["2020-02-01":"2020-02-29"] == 1.0).all()
+    assert (daily["2020-03-01":"2020-03-31"] == 2.0).all()
+    assert daily["2020-04-01":].isna().all()
+
+
+def test_mean_pairwise_correlation_matches_numpy():
+    rng = np.random.default_rng(1)
+    common = rng.normal(size=(100, 1))
+    frame = pd.DataFrame(common + rng.normal(size=(100, 3)), index=pd.bdate_range("2020-01-01", periods=100))
+    rolling = mean_pairwise_correlation(frame, window=30)
+    expected = np.corrcoef(frame.iloc[-30:].to_numpy().T)[np.triu_indices(3, 1)].mean()
+    assert rolling.iloc[:29].isna().all()
+    assert rolling.iloc[-1] == pytest.approx(expected)
+
+
+def test_unknown_source_names_the_accepted_ones():
+    with pytest.raises(ValueError, match=r"source='yahoo'; expected one of \['synthetic', 'bundled', 'yfinance'\]"):
+        load("yahoo")
+
+
+def test_unknown_synthetic_option_is_a_clear_error():
+    with pytest.raises(ValueError, match="n_stocks"):
+        load("synthetic", n_stocks=10)

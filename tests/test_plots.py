@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
+
+from helpers.plots import PlotlyJsonInBook, interactive, shade_spans  # noqa: E402
+
+
+def test_interactive_figure_carries_json_for_jupyter_and_html_for_the_book():
+    bundle = interactive(go.Figure(go.Scatter(x=[1, 2], y=[3, 4]), layout={"title": "t"}))._repr_mimebundle_()
+    json.dumps(bundle["application/vnd.plotly.v1+json"])
+    html = bundle["text/html"]
+    assert "Plotly.newPlot" in html
+    assert "<script src" not in html and "cdn" not in html.lower(), "plotly.js must come from the book, once"
+
+
+def test_book_plugin_renders_nothing_for_plotly_json_only():
+    class Data:
+        mime_type = "application/vnd.plotly.v1+json"
+
+    assert PlotlyJsonInBook.handle_mime(None, Data, inline=False) == []
+    Data.mime_type = "text/html"
+    assert PlotlyJsonInBook.handle_mime(None, Data, inline=False) is None
+
+
+def test_shade_spans_draws_one_patch_per_run():
+    days = pd.bdate_range("2020-01-01", periods=10)
+    mask = pd.Series([0, 1, 1, 0, 0, 1, 0, 1, 1, 1], index=days).astype(bool)
+    fig, ax = plt.subplots()
+    shade_spans(ax, mask)
+    assert len(ax.patches) == 3
+    plt.close(fig)

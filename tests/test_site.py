@@ -1,0 +1,71 @@
+"""Headless Chromium over every page of the built site (run after `make book`).
+
+Checks what a reader would notice: console errors, anything fetched from the network
+(the site must work offline), plotly figures that did not draw, math left as raw TeX.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+SITE = Path(__file__).resolve().parent.parent / "_build" / "html"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
+
+
+def pages() -> list[Path]:
+    skipped = {"_static", "_sources", "_images", "reports"}
+    return sorted(p for p in SITE.rglob("*.html") if not skipped & set(p.relative_to(SITE).parts))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not (SITE / "index.html").exists():
+        pytest.fail(f"no built site in {SITE}: run `make book` first")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+def test_site_has_the_pages_of_the_toc():
+    names = {p.relative_to(SITE).as_posix() for p in pages()}
+    assert {"book/intro.html", "book/rerun.html", "notebooks/01_data.html"} <= names
+
+
+@pytest.mark.parametrize("page_path", pages(), ids=lambda p: p.relative_to(SITE).as_posix())
+def test_page_renders_offline(browser, page_path):
+    page = browser.new_page()
+    errors, remote = [], []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("request", lambda request: request.url.startswith(LOCAL_SCHEMES) or remote.append(request.url))
+    page.goto(page_path.as_uri(), wait_until="load")
+
+    math_nodes = page.locator(".math").count()
+    if math_nodes:
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
+        page.evaluate("() => MathJax.startup.promise")
+        assert page.locator("mjx-container").count() >= math_nodes, "math was left unrendered"
+    figures = page.locator(".plotly-graph-div")
+    for number in range(figures.count()):
+        figures.nth(number).locator(".main-svg").first.wait_for(state="attached", timeout=20_000)
+    page.wait_for_timeout(200)
+    page.close()
+    assert not errors, f"console errors: {errors}"
+    assert not remote, f"requests left the local files: {remote}"
