@@ -20,7 +20,8 @@ from jupyter_cache import get_cache
 BUILD = Path("_build")
 CACHE = BUILD / ".jupyter_cache"
 RESULTS = BUILD / "bench" / "book_build.json"
-COMMAND = [str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "--builder", "html", "-W", "-n", "--keep-going"]
+JUPYTER_BOOK = str(Path(sys.executable).parent / "jupyter-book")
+COMMAND = [JUPYTER_BOOK, "build", ".", "--builder", "html", "-W", "-n", "--keep-going"]
 
 
 def build() -> float:

@@ -63,7 +63,7 @@ def shade_spans(ax: plt.Axes, mask: pd.Series, color: str = STRESS_COLOR, alpha:
     values = mask.astype(bool).to_numpy()
     edges = np.flatnonzero(np.diff(np.concatenate([[0], values.astype(int), [0]])))
     dates = mask.index
-    for number, (begin, end) in enumerate(zip(edges[::2], edges[1::2])):
+    for number, (begin, end) in enumerate(zip(edges[::2], edges[1::2], strict=True)):
         ax.axvspan(dates[begin], dates[end - 1], color=color, alpha=alpha, lw=0, label=label if number == 0 else None)
 
 

@@ -78,7 +78,11 @@ def test_bad_bundled_requests(options, message):
 
 @pytest.mark.parametrize(
     ("tickers", "message"),
-    [([], "tickers is empty"), (["AAPL", "KO", "AAPL"], r"\['AAPL'\] appear more than once"), ("AAPL", "expected a list")],
+    [
+        ([], "tickers is empty"),
+        (["AAPL", "KO", "AAPL"], r"\['AAPL'\] appear more than once"),
+        ("AAPL", "expected a list"),
+    ],
 )
 def test_empty_or_duplicate_tickers(tickers, message):
     with pytest.raises(ValueError, match=message):

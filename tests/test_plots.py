@@ -36,3 +36,16 @@ def test_shade_spans_draws_one_patch_per_run():
     shade_spans(ax, mask)
     assert len(ax.patches) == 3
     plt.close(fig)
+
+
+def test_training_curves_mark_the_restored_epoch():
+    from helpers.plots import training_curves
+    from helpers.train import History
+
+    epochs = pd.DataFrame(
+        {"seconds": [0.1, 0.2, 0.3], "train_loss": [3.0, 2.0, 1.0], "validation_loss": [2.5, 2.0, 2.2]},
+        index=pd.Index([1, 2, 3], name="epoch"),
+    )
+    ax = training_curves(History(epochs, best_epoch=2, stopped_early=False, device="cpu"))
+    assert [line.get_label() for line in ax.get_lines()] == ["training", "validation", "best epoch (2)"]
+    plt.close(ax.figure)

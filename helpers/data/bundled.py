@@ -5,7 +5,8 @@ import logging
 
 import pandas as pd
 
-from helpers.data.indicators import derived_indicators, monthly_to_daily
+from helpers.data.assemble import assemble_market
+from helpers.data.indicators import monthly_to_daily
 from helpers.data.market import MarketData, align_to_calendar, check_tickers, clean_prices, describe_indicators
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,6 @@ def load_bundled(
             ),
         }
     )
-    derived, derived_info = derived_indicators(prices, benchmark)
     assets = pd.DataFrame(
         {
             "asset_class": ["equity" if t in STOCK_SECTORS else "factor ETF" for t in tickers],
@@ -97,12 +97,12 @@ def load_bundled(
         },
         index=list(tickers),
     )
-    return MarketData(
-        prices=prices,
-        benchmark=benchmark,
-        indicators=pd.concat([observed, derived], axis=1),
-        assets=assets,
-        indicator_info=pd.concat([observed_info, derived_info]),
+    return assemble_market(
+        prices,
+        benchmark,
+        observed,
+        observed_info,
+        assets,
         source="bundled",
         notes=(
             "prices: skfolio.datasets (adjusted closes); benchmark: skfolio's S&P 500 index",

@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.data.indicators import TRADING_DAYS, derived_indicators
+from helpers.data.assemble import assemble_market
+from helpers.data.indicators import TRADING_DAYS
 from helpers.data.market import MarketData, describe_indicators
 
 SECTORS = (
@@ -184,7 +185,6 @@ def simulate(config: SyntheticConfig | None = None) -> MarketData:
     benchmark = pd.Series(100 * np.cumprod(1 + simple), index=days, name="INDEX")
 
     observed, observed_info = _observable_indicators(cfg, stress, factor_vol, shocks, days, rng)
-    derived, derived_info = derived_indicators(prices, benchmark)
     truth = SyntheticTruth(
         config=cfg,
         regimes=pd.Series(regimes, index=days, name="regime"),
@@ -203,15 +203,15 @@ def simulate(config: SyntheticConfig | None = None) -> MarketData:
         ),
         transition=pd.DataFrame(transition, index=list(REGIMES), columns=list(REGIMES)),
     )
-    return MarketData(
-        prices=prices,
-        benchmark=benchmark,
-        indicators=pd.concat([observed, derived], axis=1),
+    return assemble_market(
+        prices,
+        benchmark,
+        observed,
+        observed_info,
         assets=pd.DataFrame({"asset_class": "equity", "sector": sector_names}, index=tickers),
-        indicator_info=pd.concat([observed_info, derived_info]),
         source="synthetic",
-        truth=truth,
         notes=(f"simulated with {asdict(cfg)}",),
+        truth=truth,
     )
 
 

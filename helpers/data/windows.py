@@ -47,7 +47,7 @@ def chronological_split(
     train = days[: train_last + 1]
     validation = days[train_last + 1 + gap : validation_last + 1]
     test = days[validation_last + 1 + gap :]
-    for name, members in zip(SPLITS, (train, validation, test)):
+    for name, members in zip(SPLITS, (train, validation, test), strict=True):
         if len(members) == 0:
             raise ValueError(
                 f"the {name} set is empty (train_end={train_end!r}, validation_end={validation_end!r}, "
@@ -124,7 +124,7 @@ def make_windows(returns: pd.DataFrame, window: int, splits: Splits) -> Windowed
     standardized = scaler.transform(returns)
     flat, ends = rolling_windows(standardized, window)
     inputs, dates = {}, {}
-    for name, members in zip(SPLITS, splits):
+    for name, members in zip(SPLITS, splits, strict=True):
         mask = ends.isin(members)
         inputs[name], dates[name] = flat[mask], ends[mask]
         if not mask.any():

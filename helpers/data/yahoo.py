@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.data.indicators import derived_indicators
+from helpers.data.assemble import assemble_market
 from helpers.data.market import MarketData, align_to_calendar, check_tickers, clean_prices, describe_indicators
 
 logger = logging.getLogger(__name__)
@@ -124,18 +124,17 @@ def load_yfinance(
             "yield_slope": ("10-year minus 13-week Treasury yield, % points", "derived", "yfinance ^TNX - ^IRX"),
         }
     )
-    derived, derived_info = derived_indicators(prices, benchmark)
     assets = pd.DataFrame(
         [ASSETS.get(t, ("unknown", "unknown")) for t in tickers],
         index=tickers,
         columns=["asset_class", "sector"],
     )
-    return MarketData(
-        prices=prices,
-        benchmark=benchmark,
-        indicators=pd.concat([observed, derived], axis=1),
-        assets=assets,
-        indicator_info=pd.concat([observed_info, derived_info]),
+    return assemble_market(
+        prices,
+        benchmark,
+        observed,
+        observed_info,
+        assets,
         source="yfinance",
         notes=(f"yfinance adjusted closes {start}..{end}, cached in {cache_dir()}",),
     )

@@ -62,7 +62,7 @@ class DenseAutoencoder(nn.Module):
 
 def _mlp(widths: tuple[int, ...], n_out: int, config: DenseAEConfig) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for n_in, n_hidden in zip(widths[:-1], widths[1:]):
+    for n_in, n_hidden in zip(widths[:-1], widths[1:], strict=True):
         layers += [nn.Linear(n_in, n_hidden), ACTIVATIONS[config.activation](), nn.Dropout(config.dropout)]
     layers.append(nn.Linear(widths[-1], n_out))
     return nn.Sequential(*layers)

@@ -1,0 +1,37 @@
+"""The table of contents lists exactly the pages that exist, and every chapter follows the
+house rules: a parameters cell first, glued numbers, a hidden check cell last. (A glue key
+that the prose names but no cell defines fails the -W book build.)"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc["parts"]:
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+def test_toc_lists_only_existing_pages_and_every_chapter():
+    files = toc_files()
+    assert all((ROOT / f"{name}.md").exists() for name in files), files
+    assert {f"notebooks/{chapter.stem}" for chapter in CHAPTERS} <= set(files)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: path.stem)
+def test_chapter_house_rules(chapter):
+    notebook = jupytext.read(chapter)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    tags = [set(cell.metadata.get("tags", [])) for cell in code]
+    assert "parameters" in tags[0], "the first code cell holds the parameters"
+    assert "remove-cell" in tags[-1] and "assert" in code[-1].source, "the last cell checks the claims"
+    assert any("glue(" in cell.source for cell in code), "numbers in the prose are glued"
