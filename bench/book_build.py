@@ -1,7 +1,7 @@
 """Cold and warm build times of the whole book, and each chapter's execution time.
 
-Cold: the execution cache and the built site are removed first, so every chapter runs at
-its full parameters. Warm: the same build again with nothing changed. Chapter times come
+Cold: the execution cache, the stage cache (trained models) and the built site are
+removed first, so every chapter runs at its full parameters and trains everything it needs. Warm: the same build again with nothing changed. Chapter times come
 from the execution cache that Jupyter Book fills.
 
     python -m bench.book_build
@@ -17,6 +17,8 @@ from pathlib import Path
 
 from jupyter_cache import get_cache
 
+from helpers.cache import cache_root
+
 BUILD = Path("_build")
 CACHE = BUILD / ".jupyter_cache"
 RESULTS = BUILD / "bench" / "book_build.json"
@@ -31,7 +33,7 @@ def build() -> float:
 
 
 def main() -> None:
-    for folder in (CACHE, BUILD / "html", BUILD / "jupyter_execute", BUILD / ".doctrees"):
+    for folder in (CACHE, cache_root() / "stages", BUILD / "html", BUILD / "jupyter_execute", BUILD / ".doctrees"):
         shutil.rmtree(folder, ignore_errors=True)
     cold = build()
     chapters = {

@@ -1,7 +1,9 @@
 """The one training loop every model of the book uses.
 
 A model takes its tensors as positional arguments and returns an output with a scalar
-`loss` (what is minimized) and a dict `losses` of named terms to record. The data stay
+`loss` (what is minimized) and a dict `losses` of named terms to record. A model that
+constrains its weights may define `before_step()` (called between the backward pass and
+the optimizer step, to edit gradients) and `after_step()` (to project weights). The data stay
 as tensors on the device and mini-batches are drawn by a seeded index permutation: no
 per-sample DataLoader, which dominates the cost of the small models this book trains.
 Set the environment variable TQDM_DISABLE=1 to silence the progress bar (the Makefile
@@ -145,8 +147,16 @@ def _run_epoch(model, data, batch_size, optimizer=None, generator=None) -> dict[
         if optimizer:
             optimizer.zero_grad(set_to_none=True)
             output.loss.backward()
+            _call_hook(model, "before_step")
             optimizer.step()
+            _call_hook(model, "after_step")
         size = len(batch[0])
         for name, value in {"loss": output.loss, **output.losses}.items():
             sums[name] = sums.get(name, 0.0) + value.detach() * size
     return {name: float(total) / n for name, total in sums.items()}
+
+
+def _call_hook(model: nn.Module, name: str) -> None:
+    hook = getattr(model, name, None)
+    if hook is not None:
+        hook()

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
+
+# Stage results of the tests go to a throwaway cache, never the book's.
+os.environ["LATENT_MARKETS_CACHE"] = tempfile.mkdtemp(prefix="latent-markets-tests-")
 
 import numpy as np
 import pandas as pd

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from helpers.data.bundled import load_bundled
 from helpers.data.market import MarketData, clean_prices, log_returns
+from helpers.data.spec import MarketSpec, WindowSpec
 from helpers.data.synthetic import SyntheticConfig, SyntheticTruth, simulate
 from helpers.data.windows import (
     SPLITS,
@@ -22,9 +23,11 @@ __all__ = [
     "SPLITS",
     "DataUnavailableError",
     "MarketData",
+    "MarketSpec",
     "Splits",
     "SyntheticConfig",
     "SyntheticTruth",
+    "WindowSpec",
     "WindowedReturns",
     "chronological_split",
     "clean_prices",

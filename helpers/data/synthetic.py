@@ -49,7 +49,7 @@ class SyntheticConfig:
     stay_calm: float = 0.99
     stay_stress: float = 0.96
     market_vol: float = 0.009  # daily, calm regime
-    style_vol: float = 0.005  # daily, calm regime
+    style_vol: float = 0.007  # daily, calm regime
     stress_market_vol: float = 2.5  # multiplier in stress
     stress_style_vol: float = 1.5
     stress_beta: float = 1.3  # market loadings are multiplied by this in stress
@@ -57,8 +57,8 @@ class SyntheticConfig:
     garch_alpha: float = 0.06
     garch_beta: float = 0.92
     interaction: float = 0.006  # daily scale of the market x rates interaction, calm regime
-    idio_vol_low: float = 0.008
-    idio_vol_high: float = 0.016
+    idio_vol_low: float = 0.006
+    idio_vol_high: float = 0.012
     stress_idio_vol: float = 1.3
     tail_df: float = 4.0
     n_anomalies: int = 30
@@ -147,8 +147,8 @@ def simulate(config: SyntheticConfig | None = None) -> MarketData:
 
     calm_loadings = np.empty((n, k))
     calm_loadings[:, MARKET] = rng.uniform(0.7, 1.3, n)
-    sector_centres = rng.normal(0.0, 0.8, (cfg.n_sectors, k - 1))
-    calm_loadings[:, 1:] = sector_centres[sectors] + rng.normal(0.0, 0.25, (n, k - 1))
+    sector_centres = rng.normal(0.0, 1.0, (cfg.n_sectors, k - 1))
+    calm_loadings[:, 1:] = sector_centres[sectors] + rng.normal(0.0, 0.15, (n, k - 1))
     stress_loadings = calm_loadings.copy()
     stress_loadings[:, MARKET] *= cfg.stress_beta
     stress_loadings[:, 1:] *= cfg.stress_style_loading

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.cache import cache_root
 from helpers.data.assemble import assemble_market
 from helpers.data.market import MarketData, align_to_calendar, check_tickers, clean_prices, describe_indicators
 
@@ -46,8 +47,7 @@ class DataUnavailableError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    """Where downloads are kept: $LATENT_MARKETS_CACHE, else .cache/ in the working directory."""
-    return Path(os.environ.get("LATENT_MARKETS_CACHE", ".cache")) / "yfinance"
+    return cache_root() / "yfinance"
 
 
 def download_closes(tickers: list[str], start: str, end: str) -> pd.DataFrame:

@@ -1,0 +1,1 @@
+"""Analysis of what the models learned; estimators follow scikit-learn's conventions."""

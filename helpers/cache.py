@@ -1,0 +1,22 @@
+"""Where the book keeps what it downloads and what it computes once.
+
+Shared stages (a trained model and its outputs for one configuration) are cached with
+joblib.Memory, keyed by a hash of their arguments: a chapter that needs another chapter's
+result recomputes it or finds it here, never in a file that exists only because another
+notebook ran first. joblib also drops an entry when the cached function's code changes.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from joblib import Memory
+
+
+def cache_root() -> Path:
+    """$LATENT_MARKETS_CACHE if set, else .cache/ at the top of the repository."""
+    configured = os.environ.get("LATENT_MARKETS_CACHE")
+    return Path(configured) if configured else Path(__file__).resolve().parent.parent / ".cache"
+
+
+memory = Memory(cache_root() / "stages", verbose=0)

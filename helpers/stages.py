@@ -1,0 +1,213 @@
+"""Shared stages of the book: pure functions of a frozen config, cached on disk.
+
+Chapter 3 needs Chapter 2's embeddings, and later chapters need Chapter 3's features.
+Each calls the stage with its config; the first call trains, later calls (in any
+notebook, any process) read the cache. Tensors are stored on the CPU.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from helpers.analysis.embedding import reconstruction_r2
+from helpers.cache import memory
+from helpers.data import SPLITS, WindowSpec
+from helpers.models.dense_ae import DenseAEConfig, DenseAutoencoder
+from helpers.models.sparse_ae import SparseAEConfig, SparseAutoencoder
+from helpers.train import History, TrainConfig, fit
+
+
+@dataclass(frozen=True)
+class DenseStageConfig:
+    windows: WindowSpec = WindowSpec()
+    latent_size: int = 32
+    hidden_sizes: tuple[int, ...] = (256, 128)
+    activation: str = "gelu"
+    dropout: float = 0.0
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(description="dense autoencoder"))
+
+
+@dataclass(frozen=True)
+class DenseStage:
+    """A trained dense autoencoder and the embedding of every window, by end date."""
+
+    config: DenseStageConfig
+    model_config: DenseAEConfig
+    state_dict: dict
+    history: History
+    embeddings: pd.DataFrame  # end date x latent dimension
+    split: pd.Series  # end date -> "train" | "validation" | "test"
+    r2: dict[str, float]  # reconstruction R^2 per split, against the training mean
+
+    def model(self) -> DenseAutoencoder:
+        model = DenseAutoencoder(self.model_config)
+        model.load_state_dict(self.state_dict)
+        return model.eval()
+
+
+@memory.cache
+def dense_stage(config: DenseStageConfig) -> DenseStage:
+    _, _, windows = config.windows.build()
+    model_config = DenseAEConfig(
+        n_inputs=windows.n_features,
+        latent_size=config.latent_size,
+        hidden_sizes=config.hidden_sizes,
+        activation=config.activation,
+        dropout=config.dropout,
+    )
+    torch.manual_seed(config.train.seed)
+    model = DenseAutoencoder(model_config)
+    history = fit(model, windows.inputs["train"], windows.inputs["validation"], config.train)
+    model.cpu().eval()
+    inputs, dates = windows.all_inputs()
+    with torch.no_grad():
+        output = model(torch.as_tensor(inputs))
+    embedding, reconstruction = output.embedding.numpy(), output.reconstruction.numpy()
+    reference = windows.inputs["train"].mean(axis=0)
+    split = pd.Series(np.repeat(SPLITS, [len(windows.dates[s]) for s in SPLITS]), index=dates, name="split")
+    r2 = {
+        name: reconstruction_r2(inputs[(split == name).to_numpy()], reconstruction[(split == name).to_numpy()], reference)
+        for name in SPLITS
+    }
+    columns = [f"z{i:02d}" for i in range(config.latent_size)]
+    return DenseStage(
+        config=config,
+        model_config=model_config,
+        state_dict={name: tensor.detach().clone() for name, tensor in model.state_dict().items()},
+        history=history,
+        embeddings=pd.DataFrame(embedding, index=dates, columns=columns),
+        split=split,
+        r2=r2,
+    )
+
+
+@dataclass(frozen=True)
+class StockStageConfig:
+    market: WindowSpec = WindowSpec()  # its market, and its training days
+    latent_size: int = 8
+    hidden_sizes: tuple[int, ...] = (128,)
+    validation_share: float = 0.2
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(batch_size=32, description="stock autoencoder"))
+
+
+@dataclass(frozen=True)
+class StockStage:
+    config: StockStageConfig
+    features: pd.DataFrame  # stock x feature
+    embeddings: pd.DataFrame  # stock x latent dimension
+    history: History
+
+
+@memory.cache
+def stock_stage(config: StockStageConfig) -> StockStage:
+    """Embed each stock's behaviour over the training days with a dense autoencoder.
+
+    A random `validation_share` of the stocks is held out for early stopping; every stock
+    is then embedded.
+    """
+    from helpers.analysis.embedding import stock_features
+
+    market, splits, _ = config.market.build()
+    features = stock_features(market.prices, market.benchmark, splits.train)
+    rng = np.random.default_rng(config.train.seed)
+    held_out = rng.random(len(features)) < config.validation_share
+    if held_out.all() or not held_out.any():
+        raise ValueError(f"validation_share={config.validation_share} leaves an empty set of {len(features)} stocks")
+    values = features.to_numpy(dtype=np.float32)
+    torch.manual_seed(config.train.seed)
+    model = DenseAutoencoder(
+        DenseAEConfig(n_inputs=values.shape[1], latent_size=config.latent_size, hidden_sizes=config.hidden_sizes)
+    )
+    history = fit(model, values[~held_out], values[held_out], config.train)
+    model.cpu().eval()
+    with torch.no_grad():
+        embedding = model.encode(torch.as_tensor(values)).numpy()
+    columns = [f"z{i:02d}" for i in range(config.latent_size)]
+    return StockStage(config, features, pd.DataFrame(embedding, index=features.index, columns=columns), history)
+
+
+@dataclass(frozen=True)
+class SparseStageConfig:
+    dense: DenseStageConfig = DenseStageConfig()
+    n_features: int = 128
+    k: int = 8
+    aux_k: int = 16
+    aux_coefficient: float = 1 / 32
+    dead_after_epochs: float = 1.0  # a feature is dead after this many epochs of samples without firing
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(
+            epochs=500, batch_size=256, learning_rate=4e-3, patience=30, description="sparse autoencoder"
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SparseStage:
+    """A trained TopK sparse autoencoder over a dense stage's embeddings."""
+
+    config: SparseStageConfig
+    model_config: SparseAEConfig
+    state_dict: dict
+    history: History
+    activations: pd.DataFrame  # end date x feature
+    split: pd.Series
+    metrics: pd.DataFrame  # split x (fvu, l0, dead_fraction)
+
+    def model(self) -> SparseAutoencoder:
+        model = SparseAutoencoder(self.model_config)
+        model.load_state_dict(self.state_dict)
+        return model.eval()
+
+
+@memory.cache
+def sparse_stage(config: SparseStageConfig) -> SparseStage:
+    from helpers.analysis.interpret import sparse_metrics
+
+    dense = dense_stage(config.dense)
+    embeddings = dense.embeddings.to_numpy(dtype=np.float32)
+    rows = {name: (dense.split == name).to_numpy() for name in SPLITS}
+    model_config = SparseAEConfig(
+        n_inputs=embeddings.shape[1],
+        n_features=config.n_features,
+        k=config.k,
+        aux_k=config.aux_k,
+        aux_coefficient=config.aux_coefficient,
+        dead_after=max(1, int(config.dead_after_epochs * rows["train"].sum())),
+    )
+    torch.manual_seed(config.train.seed)
+    model = SparseAutoencoder(model_config)
+    model.init_pre_bias(torch.as_tensor(embeddings[rows["train"]]))
+    history = fit(model, embeddings[rows["train"]], embeddings[rows["validation"]], config.train)
+    model.cpu().eval()
+    with torch.no_grad():
+        output = model(torch.from_numpy(embeddings.copy()))
+    features, reconstruction = output.features.numpy(), output.reconstruction.numpy()
+    metrics = pd.DataFrame(
+        {name: sparse_metrics(embeddings[mask], reconstruction[mask], features[mask]) for name, mask in rows.items()}
+    ).T.rename_axis("split")
+    columns = [f"f{i:03d}" for i in range(config.n_features)]
+    return SparseStage(
+        config=config,
+        model_config=model_config,
+        state_dict={name: tensor.detach().clone() for name, tensor in model.state_dict().items()},
+        history=history,
+        activations=pd.DataFrame(features, index=dense.embeddings.index, columns=columns),
+        split=dense.split,
+        metrics=metrics,
+    )
+
+
+def book_dense_config(
+    windows: WindowSpec,
+    latent_size: int = 32,
+    hidden_sizes: tuple[int, ...] = (256, 128),
+    epochs: int = 300,
+    patience: int = 20,
+    seed: int = 0,
+) -> DenseStageConfig:
+    """The dense stage as the chapters configure it, so that they share one cache entry."""
+    train = TrainConfig(epochs=epochs, patience=patience, seed=seed, description="dense autoencoder")
+    return DenseStageConfig(windows, latent_size, tuple(hidden_sizes), train=train)

@@ -1,0 +1,122 @@
+"""Analysis helpers on tiny data with known answers."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.analysis.embedding import (
+    MarketStates,
+    pca_reconstruction,
+    reconstruction_r2,
+    state_profiles,
+    stock_features,
+)
+from helpers.analysis.interpret import (
+    FeatureLabeler,
+    best_separating_feature,
+    directed_auroc,
+    drawdown_spells,
+    interpretation_indicators,
+    rank_correlations,
+    sparse_metrics,
+)
+
+DAYS = pd.bdate_range("2020-01-01", periods=200)
+
+
+def test_reconstruction_r2_is_one_for_perfect_and_zero_for_the_mean():
+    x = np.random.default_rng(0).normal(size=(50, 4))
+    reference = x.mean(axis=0)
+    assert reconstruction_r2(x, x, reference) == 1
+    assert reconstruction_r2(x, np.tile(reference, (50, 1)), reference) == pytest.approx(0)
+
+
+def test_pca_with_all_components_reconstructs_exactly():
+    x = np.random.default_rng(1).normal(size=(40, 5))
+    np.testing.assert_allclose(pca_reconstruction(x, x, 5), x, atol=1e-10)
+
+
+def test_market_states_find_three_separated_blobs():
+    rng = np.random.default_rng(2)
+    centres = np.array([[0, 0], [10, 0], [0, 10]])
+    x = np.concatenate([c + rng.normal(size=(60, 2)) for c in centres])
+    model = MarketStates(k_values=(2, 3, 4, 5), random_state=0).fit(x)
+    assert model.n_states_ == 3
+    assert len(set(model.predict(centres))) == 3
+    with pytest.raises(ValueError, match="k_values"):
+        MarketStates(k_values=(1, 2)).fit(x)
+
+
+def test_state_profiles():
+    returns = pd.DataFrame({"a": [0.01, -0.01, 0.02, -0.02], "b": [0.01, -0.01, -0.02, 0.02]}, index=DAYS[:4])
+    states = pd.Series([0, 0, 1, 1], index=DAYS[:4])
+    profiles = state_profiles(states, returns, returns["a"])
+    assert profiles.loc[0, "mean pairwise correlation"] == pytest.approx(1)
+    assert profiles.loc[1, "mean pairwise correlation"] == pytest.approx(-1)
+    assert profiles.loc[0, "days"] == 2 and profiles.loc[1, "share of days"] == 0.5
+
+
+def test_stock_features_one_row_per_stock(random_prices):
+    benchmark = random_prices.mean(axis=1).rename("index")
+    features = stock_features(random_prices, benchmark, random_prices.index[1:200], step=5)
+    assert list(features.index) == list(random_prices.columns)
+    assert features.shape[1] % 3 == 0 and not features.isna().any().any()
+
+
+def test_sparse_metrics_known_answers():
+    x = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    features = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]])
+    metrics = sparse_metrics(x, np.zeros_like(x), features)
+    assert metrics == {"fvu": 1.0, "l0": 1.0, "dead_fraction": pytest.approx(1 / 3)}
+
+
+def test_rank_correlations_see_monotone_relations_and_smooth():
+    signal = pd.Series(np.sin(np.arange(200) / 10), index=DAYS)
+    activations = pd.DataFrame({"up": np.exp(signal), "down": -signal, "flat": 0.0}, index=DAYS)
+    table = rank_correlations(activations, signal.to_frame("signal"))
+    assert table.loc["up", "signal"] == pytest.approx(1)
+    assert table.loc["down", "signal"] == pytest.approx(-1)
+    assert table.loc["flat", "signal"] == 0
+    assert len(activations.rolling(5).mean().dropna()) == 196
+    with pytest.raises(ValueError, match="smoothing=0"):
+        rank_correlations(activations, signal.to_frame("signal"), smoothing=0)
+
+
+def test_feature_labeler_labels_only_strong_relations():
+    rng = np.random.default_rng(3)
+    vol = pd.Series(rng.normal(size=200), index=DAYS)
+    activations = pd.DataFrame({"stress": vol + 0.1 * rng.normal(size=200), "noise": rng.normal(size=200)}, index=DAYS)
+    labeler = FeatureLabeler(threshold=0.5, smoothing=1).fit(activations, pd.DataFrame({"vol": vol, "other": -vol * 0}))
+    assert labeler.labels_.to_dict() == {"stress": "high vol"}
+    assert labeler.strength_["stress"] > 0.9
+    with pytest.raises(ValueError, match="threshold=1.5"):
+        FeatureLabeler(threshold=1.5).fit(activations, vol.to_frame("vol"))
+
+
+def test_drawdown_spells():
+    prices = pd.Series([100, 110, 90, 80, 100, 111, 120, 100, 125], index=DAYS[:9], dtype=float)
+    spells = drawdown_spells(prices, depth=0.15)
+    assert spells.notna().tolist() == [False, False, True, True, False, False, False, True, False]
+    assert spells.iloc[2] == spells.iloc[3] != spells.iloc[7]
+
+
+def test_best_separating_feature_and_directed_auroc():
+    target = pd.Series(np.r_[np.zeros(100), np.ones(100)].astype(int), index=DAYS)
+    activations = pd.DataFrame({"useless": np.tile([0.0, 1.0], 100), "inverse": -target + 0.0}, index=DAYS)
+    rows = np.arange(200) % 2 == 0
+    feature, auc = best_separating_feature(activations, target, rows)
+    assert feature == "inverse" and auc == 1
+    assert directed_auroc(activations["inverse"], target, rows, ~rows) == 1
+
+
+def test_interpretation_indicators_fall_back_to_realized_volatility():
+    indicators = pd.DataFrame(
+        {"vix": [np.nan] * 150 + [20.0] * 50, "realized_vol_21d": 15.0, "momentum_20d": 0.0,
+         "mean_correlation_63d": 0.3, "credit_spread": 1.0},
+        index=DAYS,
+    )
+    chosen = interpretation_indicators(indicators)
+    assert list(chosen.columns) == [
+        "realized_vol_21d", "realized_vol_21d 5-day change", "momentum_20d", "mean_correlation_63d", "credit_spread"
+    ]
