@@ -1,8 +1,9 @@
 """Cold and warm build times of the whole book, and each chapter's execution time.
 
 Cold: the execution cache, the stage cache (trained models) and the built site are
-removed first, so every chapter runs at its full parameters and trains everything it needs. Warm: the same build again with nothing changed. Chapter times come
-from the execution cache that Jupyter Book fills.
+removed first, so every chapter runs at its full parameters and trains everything it
+needs. Warm: the same build again with nothing changed. Chapter times come from the
+execution cache that Jupyter Book fills.
 
     python -m bench.book_build
 """

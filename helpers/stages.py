@@ -31,21 +31,34 @@ class DenseStageConfig:
 
 
 @dataclass(frozen=True)
+class SavedModel:
+    """A trained model's class, config and weights, on the CPU, so the cache can hold it."""
+
+    model_class: type
+    config: object
+    state_dict: dict
+
+    @classmethod
+    def of(cls, model: torch.nn.Module) -> SavedModel:
+        weights = {name: tensor.detach().cpu().clone() for name, tensor in model.state_dict().items()}
+        return cls(type(model), model.config, weights)
+
+    def load(self) -> torch.nn.Module:
+        model = self.model_class(self.config)
+        model.load_state_dict(self.state_dict)
+        return model.eval()
+
+
+@dataclass(frozen=True)
 class DenseStage:
     """A trained dense autoencoder and the embedding of every window, by end date."""
 
     config: DenseStageConfig
-    model_config: DenseAEConfig
-    state_dict: dict
+    saved: SavedModel
     history: History
     embeddings: pd.DataFrame  # end date x latent dimension
     split: pd.Series  # end date -> "train" | "validation" | "test"
     r2: dict[str, float]  # reconstruction R^2 per split, against the training mean
-
-    def model(self) -> DenseAutoencoder:
-        model = DenseAutoencoder(self.model_config)
-        model.load_state_dict(self.state_dict)
-        return model.eval()
 
 
 @memory.cache
@@ -68,15 +81,14 @@ def dense_stage(config: DenseStageConfig) -> DenseStage:
     embedding, reconstruction = output.embedding.numpy(), output.reconstruction.numpy()
     reference = windows.inputs["train"].mean(axis=0)
     split = pd.Series(np.repeat(SPLITS, [len(windows.dates[s]) for s in SPLITS]), index=dates, name="split")
-    r2 = {
-        name: reconstruction_r2(inputs[(split == name).to_numpy()], reconstruction[(split == name).to_numpy()], reference)
-        for name in SPLITS
-    }
+    r2 = {}
+    for name in SPLITS:
+        rows = (split == name).to_numpy()
+        r2[name] = reconstruction_r2(inputs[rows], reconstruction[rows], reference)
     columns = [f"z{i:02d}" for i in range(config.latent_size)]
     return DenseStage(
         config=config,
-        model_config=model_config,
-        state_dict={name: tensor.detach().clone() for name, tensor in model.state_dict().items()},
+        saved=SavedModel.of(model),
         history=history,
         embeddings=pd.DataFrame(embedding, index=dates, columns=columns),
         split=split,
@@ -149,17 +161,11 @@ class SparseStage:
     """A trained TopK sparse autoencoder over a dense stage's embeddings."""
 
     config: SparseStageConfig
-    model_config: SparseAEConfig
-    state_dict: dict
+    saved: SavedModel
     history: History
     activations: pd.DataFrame  # end date x feature
     split: pd.Series
     metrics: pd.DataFrame  # split x (fvu, l0, dead_fraction)
-
-    def model(self) -> SparseAutoencoder:
-        model = SparseAutoencoder(self.model_config)
-        model.load_state_dict(self.state_dict)
-        return model.eval()
 
 
 @memory.cache
@@ -191,8 +197,7 @@ def sparse_stage(config: SparseStageConfig) -> SparseStage:
     columns = [f"f{i:03d}" for i in range(config.n_features)]
     return SparseStage(
         config=config,
-        model_config=model_config,
-        state_dict={name: tensor.detach().clone() for name, tensor in model.state_dict().items()},
+        saved=SavedModel.of(model),
         history=history,
         activations=pd.DataFrame(features, index=dense.embeddings.index, columns=columns),
         split=dense.split,

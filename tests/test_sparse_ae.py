@@ -51,7 +51,8 @@ def test_training_keeps_unit_norm_columns_and_the_loss_falls():
     data = codes @ atoms.T
     model = new_model(n_features=24, k=3, dead_after=400)
     model.init_pre_bias(data[:300])
-    history = fit(model, data[:300], data[300:], TrainConfig(epochs=30, batch_size=32, learning_rate=3e-3, progress=False))
+    config = TrainConfig(epochs=30, batch_size=32, learning_rate=3e-3, progress=False)
+    history = fit(model, data[:300], data[300:], config)
     torch.testing.assert_close(model.decoder.detach().norm(dim=0), torch.ones(24))
     assert history.epochs["validation_recon"].min() < 0.5 * history.epochs["validation_recon"].iloc[0]
 

@@ -35,7 +35,7 @@ def test_dense_stage_embeds_every_window_and_is_cached():
     _, _, windows = TINY.build()
     inputs, _ = windows.all_inputs()
     with torch.no_grad():
-        recomputed = stage.model().encode(torch.as_tensor(inputs)).numpy()
+        recomputed = stage.saved.load().encode(torch.as_tensor(inputs)).numpy()
     np.testing.assert_allclose(recomputed, stage.embeddings.to_numpy(), rtol=1e-5, atol=1e-6)
 
 
@@ -67,7 +67,7 @@ def test_sparse_stage_over_the_dense_embeddings():
     assert stage.activations.shape == (295, 12)
     assert ((stage.activations > 0).sum(axis=1) <= 2).all()
     assert list(stage.metrics.columns) == ["fvu", "l0", "dead_fraction"]
-    assert stage.model_config.dead_after == int((stage.split == "train").sum())
+    assert stage.saved.config.dead_after == int((stage.split == "train").sum())
 
 
 def test_stock_stage_embeds_every_stock():

@@ -25,9 +25,9 @@ def interpretation_indicators(indicators: pd.DataFrame, min_coverage: float = 0.
     An observed VIX is used where it covers at least `min_coverage` of the days, else the
     realized-volatility index derived from prices.
     """
+    covered = [name for name in ("vix", "vix_like") if name in indicators]
     volatility = next(
-        (name for name in ("vix", "vix_like") if name in indicators and indicators[name].notna().mean() >= min_coverage),
-        "realized_vol_21d",
+        (name for name in covered if indicators[name].notna().mean() >= min_coverage), "realized_vol_21d"
     )
     rates = next((name for name in ("yield_slope", "yield_slope_like", "credit_spread") if name in indicators), None)
     columns = {

@@ -25,7 +25,9 @@ class MarketSpec:
             requested = {"n_assets": self.synthetic_assets, "n_days": self.synthetic_days, "seed": self.seed}
             requested |= {"start": self.start} if self.start else {}
             if self.tickers or self.end:
-                raise ValueError("the synthetic source takes no tickers or end; set synthetic_assets and synthetic_days")
+                raise ValueError(
+                    "the synthetic source takes no tickers or end; set synthetic_assets and synthetic_days"
+                )
             return load("synthetic", **requested)
         requested = {"tickers": list(self.tickers) if self.tickers else None, "start": self.start, "end": self.end}
         return load(self.source, **{name: value for name, value in requested.items() if value is not None})
