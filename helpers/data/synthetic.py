@@ -7,12 +7,14 @@ factor shocks e_t. Asset returns are
     f_t = mu[s_t] + h_t * e_t,
 
 where B[s] are regime-dependent loadings (market betas rise and style loadings shrink in
-stress), h_t are factor volatilities (a regime level times a GARCH(1,1) multiplier on the
-market factor, so volatility clusters within regimes too), the product of the market and
-rates shocks is the nonlinear interaction that no linear factor model can represent, eps_t
-is Student-t idiosyncratic noise and a_t the planted anomaly episodes (a one-day
-idiosyncratic crash followed by a negative drift). Given s_t and h_t, the conditional
-covariance of r_t is exactly B h^2 B' + (s^int)^2 gamma gamma' + diag(idiosyncratic variance).
+stress; a style loading is the stock's sector tilt plus its own deviation), h_t are factor
+volatilities (a regime level times a GARCH(1,1) multiplier on the market factor, so
+volatility clusters within regimes too), s_t^int = interaction * h_t^market / market_vol
+scales the product of the market and rates shocks, the nonlinear interaction that no
+linear factor model can represent, eps_t is Student-t idiosyncratic noise and a_t the
+planted anomaly episodes (a one-day idiosyncratic crash followed by a negative drift).
+Given s_t and h_t, the conditional covariance of r_t is exactly
+B h^2 B' + (s^int)^2 gamma gamma' + diag(idiosyncratic variance).
 """
 from __future__ import annotations
 
@@ -56,7 +58,7 @@ class SyntheticConfig:
     stress_style_loading: float = 0.7
     garch_alpha: float = 0.06
     garch_beta: float = 0.92
-    interaction: float = 0.006  # daily scale of the market x rates interaction, calm regime
+    interaction: float = 0.003  # daily scale of the market x rates interaction; grows with market volatility
     idio_vol_low: float = 0.006
     idio_vol_high: float = 0.012
     stress_idio_vol: float = 1.3
@@ -147,7 +149,7 @@ def simulate(config: SyntheticConfig | None = None) -> MarketData:
 
     calm_loadings = np.empty((n, k))
     calm_loadings[:, MARKET] = rng.uniform(0.7, 1.3, n)
-    sector_centres = rng.normal(0.0, 1.0, (cfg.n_sectors, k - 1))
+    sector_centres = _sector_tilts(rng.normal(0.0, 1.0, (cfg.n_sectors, k - 1)))
     calm_loadings[:, 1:] = sector_centres[sectors] + rng.normal(0.0, 0.15, (n, k - 1))
     stress_loadings = calm_loadings.copy()
     stress_loadings[:, MARKET] *= cfg.stress_beta
@@ -168,9 +170,7 @@ def simulate(config: SyntheticConfig | None = None) -> MarketData:
     loadings = np.where(stress[:, None, None], stress_loadings, calm_loadings)  # (T, N, K)
     systematic = np.einsum("tnk,tk->tn", loadings, factors)
     gamma = rng.normal(0.0, 1.0, n)
-    interaction_scale = cfg.interaction * (factor_vol[:, MARKET] / cfg.market_vol) * (
-        factor_vol[:, RATES] / cfg.style_vol
-    )
+    interaction_scale = cfg.interaction * factor_vol[:, MARKET] / cfg.market_vol
     interaction = (interaction_scale * shocks[:, MARKET] * shocks[:, RATES])[:, None] * gamma
 
     idio_vol = np.broadcast_to(rng.uniform(cfg.idio_vol_low, cfg.idio_vol_high, n), (t, n)).copy()
@@ -213,6 +213,17 @@ def simulate(config: SyntheticConfig | None = None) -> MarketData:
         notes=(f"simulated with {asdict(cfg)}",),
         truth=truth,
     )
+
+
+def _sector_tilts(draws: np.ndarray) -> np.ndarray:
+    """Sectors' mean style loadings: centred, with orthogonal unit-variance columns when
+    there are enough sectors, so that every style factor can be told apart from the others
+    in the cross-section (random tilts are often nearly collinear)."""
+    n_sectors, n_styles = draws.shape
+    if n_sectors <= n_styles:
+        return draws
+    orthonormal, _ = np.linalg.qr(draws - draws.mean(axis=0))
+    return orthonormal * np.sqrt(n_sectors)
 
 
 def _markov_chain(transition: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:

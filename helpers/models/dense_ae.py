@@ -7,7 +7,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "silu": nn.SiLU}
+from helpers.models.layers import check_architecture, mlp
 
 
 @dataclass(frozen=True)
@@ -23,12 +23,7 @@ class DenseAEConfig:
             raise ValueError(f"n_inputs={self.n_inputs!r}; expected a positive integer")
         if self.latent_size < 1:
             raise ValueError(f"latent_size={self.latent_size!r}; expected a positive integer")
-        if any(h < 1 for h in self.hidden_sizes):
-            raise ValueError(f"hidden_sizes={self.hidden_sizes!r}; expected positive integers")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation={self.activation!r}; expected one of {sorted(ACTIVATIONS)}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout={self.dropout!r}; expected a probability in [0, 1)")
+        check_architecture(self.hidden_sizes, self.activation, self.dropout)
 
 
 class DenseAEOutput(NamedTuple):
@@ -42,8 +37,9 @@ class DenseAutoencoder(nn.Module):
     def __init__(self, config: DenseAEConfig) -> None:
         super().__init__()
         self.config = config
-        self.encoder = _mlp((config.n_inputs, *config.hidden_sizes), config.latent_size, config)
-        self.decoder = _mlp((config.latent_size, *reversed(config.hidden_sizes)), config.n_inputs, config)
+        layers = (config.activation, config.dropout)
+        self.encoder = mlp((config.n_inputs, *config.hidden_sizes), config.latent_size, *layers)
+        self.decoder = mlp((config.latent_size, *reversed(config.hidden_sizes)), config.n_inputs, *layers)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)  # (B, n_inputs) -> (B, latent_size)
@@ -59,10 +55,3 @@ class DenseAutoencoder(nn.Module):
         recon = torch.mean((reconstruction - x) ** 2)
         return DenseAEOutput(embedding, reconstruction, recon, {"recon": recon})
 
-
-def _mlp(widths: tuple[int, ...], n_out: int, config: DenseAEConfig) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for n_in, n_hidden in zip(widths[:-1], widths[1:], strict=True):
-        layers += [nn.Linear(n_in, n_hidden), ACTIVATIONS[config.activation](), nn.Dropout(config.dropout)]
-    layers.append(nn.Linear(widths[-1], n_out))
-    return nn.Sequential(*layers)
