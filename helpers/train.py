@@ -80,8 +80,11 @@ def pick_device(device: str = "auto") -> torch.device:
 def as_tensors(data: Tensors, device: torch.device) -> tuple[torch.Tensor, ...]:
     """A tensor, an array or a sequence of them, as float32 tensors on `device` of one length."""
     items = [data] if isinstance(data, (torch.Tensor, np.ndarray)) else list(data)
-    tensors = tuple(torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x,
-                                    dtype=torch.float32).to(device) for x in items)
+    tensors = tuple(
+        (x.to(torch.float32) if isinstance(x, torch.Tensor) else torch.from_numpy(np.array(x, dtype=np.float32)))
+        .to(device)
+        for x in items
+    )
     lengths = {len(t) for t in tensors}
     if len(lengths) != 1:
         raise ValueError(f"the tensors of one data set must have one length, got lengths {sorted(lengths)}")

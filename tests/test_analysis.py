@@ -120,3 +120,47 @@ def test_interpretation_indicators_fall_back_to_realized_volatility():
     assert list(chosen.columns) == [
         "realized_vol_21d", "realized_vol_21d 5-day change", "momentum_20d", "mean_correlation_63d", "credit_spread"
     ]
+
+
+def test_factor_recovery_and_correlation():
+    from helpers.analysis.factors import factor_recovery, max_abs_correlation
+
+    rng = np.random.default_rng(4)
+    factors = pd.DataFrame(rng.normal(size=(200, 2)), index=DAYS, columns=["a", "b"])
+    rotated = pd.DataFrame(factors.to_numpy() @ np.array([[0.6, 0.8], [-0.8, 0.6]]), index=DAYS, columns=["z0", "z1"])
+    scores = factor_recovery(rotated, factors, DAYS[:100], DAYS[100:])
+    assert scores.to_dict() == pytest.approx({"a": 1.0, "b": 1.0})
+    assert max_abs_correlation(rotated, factors["a"]) == pytest.approx(0.8, abs=0.1)
+
+
+def test_active_units_and_purity():
+    from helpers.analysis.factors import active_units, chance_purity, knn_purity
+
+    assert active_units([0.5, 0.001, 0.02]) == 2
+    points = np.r_[np.zeros((5, 2)), np.full((5, 2), 10.0)] + np.random.default_rng(0).normal(0, 0.1, (10, 2))
+    labels = np.array(["x"] * 5 + ["y"] * 5)
+    assert knn_purity(points, labels, k=3) == 1
+    assert chance_purity(labels) == pytest.approx(4 / 9)
+
+
+def test_decoder_jacobian_of_a_linear_decoder_is_its_weight():
+    import torch
+
+    from helpers.analysis.factors import decoder_jacobian
+    from helpers.models.vae import VAE, VAEConfig
+
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(n_inputs=5, latent_size=2, hidden_sizes=()))
+    jacobian = decoder_jacobian(model, np.random.default_rng(0).normal(size=(7, 2)))
+    np.testing.assert_allclose(jacobian, model.decoder[0].weight.detach().numpy(), rtol=1e-5)
+
+
+def test_trend_volatility_label_is_causal():
+    from helpers.analysis.factors import trend_volatility_label
+
+    prices = pd.Series(100 * np.exp(np.random.default_rng(2).normal(0, 0.01, 200).cumsum()), index=DAYS)
+    label = trend_volatility_label(prices, DAYS[:120], window=20)
+    shocked = prices.copy()
+    shocked.iloc[150:] *= 2
+    assert label.iloc[:20].isna().all() and set(label.dropna().unique()) <= {0, 1, 2, 3}
+    pd.testing.assert_series_equal(label.iloc[:150], trend_volatility_label(shocked, DAYS[:120], window=20).iloc[:150])

@@ -74,3 +74,27 @@ def test_stock_stage_embeds_every_stock():
     stage = stock_stage(StockStageConfig(TINY, latent_size=2, hidden_sizes=(8,), validation_share=0.4, train=QUICK))
     assert stage.embeddings.shape == (6, 2)
     assert list(stage.embeddings.index) == list(stage.features.index)
+
+
+def test_vae_stage_plain_and_conditional():
+    import pytest
+
+    from helpers.analysis.factors import implied_covariance
+    from helpers.data import CrossSectionSpec
+    from helpers.stages import VAEStageConfig, vae_stage
+
+    data = CrossSectionSpec(MarketSpec("synthetic", synthetic_assets=6, synthetic_days=300))
+    plain = vae_stage(VAEStageConfig(data, latent_size=2, hidden_sizes=(8,), train=QUICK))
+    assert plain.means.shape == (299, 2) and plain.conditions is None
+    assert plain.recon_error.shape == (299, 6) and (plain.kl.to_numpy() >= 0).all()
+    conditional_config = VAEStageConfig(data, latent_size=2, hidden_sizes=(8,), condition="true_regime", train=QUICK)
+    conditional = vae_stage(conditional_config)
+    assert list(conditional.conditions.columns) == ["calm", "stress"]
+    covariance = implied_covariance(conditional.saved.load(), conditional.scale, np.full(6, 1e-4),
+                                    n_samples=2000, condition=np.array([0.0, 1.0], dtype=np.float32))
+    assert covariance.shape == (6, 6) and np.linalg.eigvalsh(covariance).min() >= 1e-4 * 0.99
+    with pytest.raises(ValueError, match="condition='weather'"):
+        vae_stage.func(VAEStageConfig(data, condition="weather", train=QUICK))
+    with pytest.raises(ValueError, match="needs the synthetic source"):
+        vae_stage.func(VAEStageConfig(CrossSectionSpec(MarketSpec("bundled", start="2020-01-01")),
+                                      condition="true_regime", train=QUICK))

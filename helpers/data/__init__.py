@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from helpers.data.bundled import load_bundled
 from helpers.data.market import MarketData, clean_prices, log_returns
-from helpers.data.spec import MarketSpec, WindowSpec
+from helpers.data.spec import CrossSectionSpec, MarketSpec, WindowSpec
 from helpers.data.synthetic import SyntheticConfig, SyntheticTruth, simulate
 from helpers.data.windows import (
     SPLITS,
@@ -19,6 +19,7 @@ from helpers.data.yahoo import DataUnavailableError, load_yfinance
 SOURCES = ("synthetic", "bundled", "yfinance")
 
 __all__ = [
+    "CrossSectionSpec",
     "SOURCES",
     "SPLITS",
     "DataUnavailableError",

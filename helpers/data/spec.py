@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+from sklearn.preprocessing import StandardScaler
+
 from helpers.data.market import MarketData
-from helpers.data.windows import Splits, WindowedReturns, chronological_split, make_windows
+from helpers.data.windows import Splits, WindowedReturns, chronological_split, fit_standardizer, make_windows
 
 
 @dataclass(frozen=True)
@@ -44,3 +47,18 @@ class WindowSpec:
         market = self.market.load()
         splits = chronological_split(market.returns.index, self.train_end, self.validation_end)
         return market, splits, make_windows(market.returns, self.window, splits)
+
+
+@dataclass(frozen=True)
+class CrossSectionSpec:
+    """Each day's cross-section of returns, standardized per asset with training statistics."""
+
+    market: MarketSpec = MarketSpec()
+    train_end: str | float = 0.6
+    validation_end: str | float = 0.8
+
+    def build(self) -> tuple[MarketData, Splits, pd.DataFrame, StandardScaler]:
+        market = self.market.load()
+        splits = chronological_split(market.returns.index, self.train_end, self.validation_end)
+        scaler = fit_standardizer(market.returns, splits.train)
+        return market, splits, scaler.transform(market.returns), scaler
