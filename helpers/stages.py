@@ -247,6 +247,7 @@ class VAEStage:
     recon_error: pd.DataFrame  # day x asset: squared standardized reconstruction error
     kl: pd.DataFrame  # day x latent: KL per dimension
     scale: np.ndarray  # per-asset training standard deviation of returns
+    center: np.ndarray  # per-asset training mean of returns
 
 
 @memory.cache
@@ -305,4 +306,5 @@ def vae_stage(config: VAEStageConfig) -> VAEStage:
         recon_error=pd.DataFrame(((output.reconstruction - x) ** 2).numpy(), index=days, columns=standardized.columns),
         kl=pd.DataFrame(gaussian_kl(output.mean, output.log_var).numpy(), index=days, columns=latent_columns),
         scale=scaler.scale_.copy(),
+        center=scaler.mean_.copy(),
     )

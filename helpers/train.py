@@ -6,12 +6,14 @@ constrains its weights may define `before_step()` (called between the backward p
 the optimizer step, to edit gradients) and `after_step()` (to project weights). The data stay
 as tensors on the device and mini-batches are drawn by a seeded index permutation: no
 per-sample DataLoader, which dominates the cost of the small models this book trains.
-Set the environment variable TQDM_DISABLE=1 to silence the progress bar (the Makefile
-does so for builds and tests).
+The progress bar (a widget in Jupyter) is silenced by `progress=False` or by the
+environment variable TQDM_DISABLE=1, which the Makefile and the book build set: tqdm's
+notebook bar ignores that variable on its own, so the loop reads it.
 """
 from __future__ import annotations
 
 import copy
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -104,8 +106,8 @@ def fit(model: nn.Module, train: Tensors, validation: Tensors, config: TrainConf
 
     records, best_loss, best_state, best_epoch, waited = [], float("inf"), None, 0, 0
     start = time.perf_counter()
-    bar_options = {} if config.progress else {"disable": True}
-    bar = trange(1, config.epochs + 1, desc=config.description, leave=False, **bar_options)
+    quiet = not config.progress or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes")
+    bar = trange(1, config.epochs + 1, desc=config.description, leave=False, disable=quiet)
     for epoch in bar:
         model.train()
         train_terms = _run_epoch(model, train_data, config.batch_size, optimizer, order_generator)

@@ -88,3 +88,13 @@ def test_device_choice():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             pick_device("cuda")
+
+
+def test_tqdm_disable_silences_the_progress_bar(low_rank_data, monkeypatch, capsys):
+    train, validation = low_rank_data
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    fit(new_model(), train, validation, TrainConfig(epochs=2, progress=True))
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("TQDM_DISABLE", "")
+    fit(new_model(), train, validation, TrainConfig(epochs=2, progress=True))
+    assert "training" in capsys.readouterr().err

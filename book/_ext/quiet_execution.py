@@ -2,7 +2,8 @@
 
 The kernels inherit this process's environment, so setting TQDM_DISABLE here keeps
 training progress bars (tqdm widgets, meant for a person at a notebook) out of the built
-pages however the build is started. An explicit TQDM_DISABLE in the environment wins.
+pages however the build is started; helpers.train reads it. An explicit TQDM_DISABLE in
+the environment wins.
 """
 from __future__ import annotations
 
