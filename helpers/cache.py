@@ -3,7 +3,8 @@
 Shared stages (a trained model and its outputs for one configuration) are cached with
 joblib.Memory, keyed by a hash of their arguments: a chapter that needs another chapter's
 result recomputes it or finds it here, never in a file that exists only because another
-notebook ran first. joblib also drops an entry when the cached function's code changes.
+notebook ran first. joblib drops an entry when the cached function's own code changes,
+but not when code it calls does: after changing helpers, `make clean` empties the cache.
 """
 from __future__ import annotations
 

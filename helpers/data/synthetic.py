@@ -110,10 +110,6 @@ class SyntheticTruth:
     anomaly_episodes: pd.DataFrame  # asset, start, end
     transition: pd.DataFrame
 
-    @property
-    def regime_names(self) -> pd.Series:
-        return self.regimes.map(dict(enumerate(REGIMES)))
-
     def conditional_covariance(self, days: pd.DatetimeIndex | None = None) -> np.ndarray:
         """Covariance of each day's returns given its regime and volatilities: (days, N, N)."""
         days = self.regimes.index if days is None else pd.DatetimeIndex(days)
