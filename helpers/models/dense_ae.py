@@ -7,7 +7,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from helpers.models.layers import check_architecture, mlp
+from helpers.models.layers import check_architecture, check_positive, mlp
 
 
 @dataclass(frozen=True)
@@ -19,10 +19,7 @@ class DenseAEConfig:
     dropout: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.n_inputs < 1:
-            raise ValueError(f"n_inputs={self.n_inputs!r}; expected a positive integer")
-        if self.latent_size < 1:
-            raise ValueError(f"latent_size={self.latent_size!r}; expected a positive integer")
+        check_positive(n_inputs=self.n_inputs, latent_size=self.latent_size)
         check_architecture(self.hidden_sizes, self.activation, self.dropout)
 
 

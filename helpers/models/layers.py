@@ -1,6 +1,8 @@
 """Building blocks the model files share."""
 from __future__ import annotations
 
+from numbers import Integral
+
 from torch import nn
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "silu": nn.SiLU}
@@ -23,3 +25,10 @@ def check_architecture(hidden_sizes: tuple[int, ...], activation: str, dropout: 
         raise ValueError(f"activation={activation!r}; expected one of {sorted(ACTIVATIONS)}")
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout={dropout!r}; expected a probability in [0, 1)")
+
+
+def check_positive(**sizes: int) -> None:
+    """Each named size must be a positive integer."""
+    for name, value in sizes.items():
+        if not isinstance(value, Integral) or value < 1:
+            raise ValueError(f"{name}={value!r}; expected a positive integer")

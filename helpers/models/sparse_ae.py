@@ -16,6 +16,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from helpers.models.layers import check_positive
+
 
 @dataclass(frozen=True)
 class SparseAEConfig:
@@ -27,10 +29,7 @@ class SparseAEConfig:
     dead_after: int = 5000  # samples without firing; set it to about one epoch of your data
 
     def __post_init__(self) -> None:
-        if self.n_inputs < 1:
-            raise ValueError(f"n_inputs={self.n_inputs!r}; expected a positive integer")
-        if self.n_features < 1:
-            raise ValueError(f"n_features={self.n_features!r}; expected a positive integer")
+        check_positive(n_inputs=self.n_inputs, n_features=self.n_features)
         if not 1 <= self.k <= self.n_features:
             raise ValueError(f"k={self.k!r}; expected 1 <= k <= n_features={self.n_features}")
         if not 1 <= self.aux_k <= self.n_features:

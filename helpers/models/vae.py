@@ -18,7 +18,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from helpers.models.layers import check_architecture, mlp
+from helpers.models.layers import check_architecture, check_positive, mlp
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,7 @@ class VAEConfig:
     dropout: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.n_inputs < 1:
-            raise ValueError(f"n_inputs={self.n_inputs!r}; expected a positive integer")
-        if self.latent_size < 1:
-            raise ValueError(f"latent_size={self.latent_size!r}; expected a positive integer")
+        check_positive(n_inputs=self.n_inputs, latent_size=self.latent_size)
         if self.beta < 0:
             raise ValueError(f"beta={self.beta!r}; expected a number >= 0")
         if self.condition_size < 0:
