@@ -123,3 +123,11 @@ def test_bad_configuration(options, message):
 def test_too_many_anomalies_for_the_space_is_a_clear_error():
     with pytest.raises(ValueError, match="cannot place n_anomalies=500"):
         load("synthetic", n_assets=2, n_sectors=2, n_days=200, n_anomalies=500)
+
+
+def test_linear_variant_has_one_constant_covariance():
+    market = load("synthetic", variant="linear", n_assets=10, n_days=300, n_anomalies=0)
+    covariances = market.truth.conditional_covariance()
+    np.testing.assert_allclose(covariances, covariances[:1].repeat(len(covariances), axis=0))
+    with pytest.raises(ValueError, match="variant='curved'"):
+        load("synthetic", variant="curved")

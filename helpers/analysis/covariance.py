@@ -1,14 +1,222 @@
-"""Covariance matrices and the portfolios built on them."""
+"""Covariance estimators and the minimum-variance portfolios built on them.
+
+Every estimator follows scikit-learn's covariance API: parameters in `__init__`,
+`fit(returns)` returns self, the estimate is `covariance_` (in return units, assets in
+the order of the columns). The sample, shrinkage and denoised estimators come from
+scikit-learn and skfolio; the factor models the book teaches are written here.
+"""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pandas as pd
+import torch
+from skfolio.moments import BaseCovariance
+from sklearn.base import BaseEstimator
+from sklearn.decomposition import PCA
+
+from helpers.models.vae import VAE, VAEConfig
+from helpers.train import TrainConfig, fit
 
 
 def minimum_variance_weights(covariance: np.ndarray) -> np.ndarray:
     """Global minimum-variance weights, w proportional to inverse(covariance) times ones,
     summing to one (short positions allowed)."""
+    covariance = check_covariance(covariance)
+    raw = np.linalg.solve(covariance, np.ones(len(covariance)))
+    return raw / raw.sum()
+
+
+def long_only_minimum_variance_weights(covariance: np.ndarray) -> np.ndarray:
+    """Minimum-variance weights with no short positions, solved by skfolio's MeanRisk."""
+    from skfolio.optimization import MeanRisk, ObjectiveFunction
+    from skfolio.prior import EmpiricalPrior
+
+    covariance = check_covariance(covariance)
+    model = MeanRisk(
+        objective_function=ObjectiveFunction.MINIMIZE_RISK,
+        min_weights=0.0,
+        prior_estimator=EmpiricalPrior(covariance_estimator=GivenCovariance(covariance)),
+    )
+    # MeanRisk needs returns to fit its prior; the given covariance ignores them.
+    placeholder = np.zeros((2, len(covariance)))
+    weights = model.fit(placeholder).weights_
+    weights = np.clip(weights, 0.0, None)
+    return weights / weights.sum()
+
+
+def check_covariance(covariance: np.ndarray) -> np.ndarray:
     covariance = np.asarray(covariance, dtype=float)
     if covariance.ndim != 2 or covariance.shape[0] != covariance.shape[1]:
         raise ValueError(f"covariance of shape {covariance.shape}; expected a square matrix")
-    raw = np.linalg.solve(covariance, np.ones(len(covariance)))
-    return raw / raw.sum()
+    if not np.isfinite(covariance).all():
+        raise ValueError("covariance has non-finite entries")
+    return covariance
+
+
+class GivenCovariance(BaseCovariance):
+    """A covariance computed elsewhere, handed to skfolio's optimizers as an estimator."""
+
+    def __init__(self, covariance: np.ndarray | None = None) -> None:
+        super().__init__(nearest=False)
+        self.covariance = covariance
+
+    def fit(self, X, y=None, **fit_params) -> GivenCovariance:
+        self._set_covariance(np.asarray(self.covariance, dtype=float))
+        self.location_ = np.zeros(len(self.covariance_))
+        return self
+
+
+class PCAFactorCovariance(BaseEstimator):
+    """k principal components of the sample covariance plus each asset's residual variance:
+    the linear factor model the VAE has to beat."""
+
+    def __init__(self, n_factors: int = 4) -> None:
+        self.n_factors = n_factors
+
+    def fit(self, returns, y=None) -> PCAFactorCovariance:
+        values = np.asarray(returns, dtype=float)
+        if not 1 <= self.n_factors < values.shape[1]:
+            raise ValueError(f"n_factors={self.n_factors!r}; expected an integer in [1, {values.shape[1] - 1}]")
+        pca = PCA(n_components=self.n_factors).fit(values)
+        loadings = pca.components_.T * np.sqrt(pca.explained_variance_)  # (N, k)
+        systematic = loadings @ loadings.T
+        total = np.var(values, axis=0, ddof=1)
+        self.residual_variance_ = np.clip(total - np.diag(systematic), 1e-12, None)
+        self.covariance_ = systematic + np.diag(self.residual_variance_)
+        return self
+
+
+class VAECovariance(BaseEstimator):
+    """The covariance a (conditional) VAE of the daily cross-section implies.
+
+    `fit` standardizes the window with its own statistics and trains a VAE on it (the last
+    `validation_share` of the days stop the training early). The systematic part is the
+    covariance of decoded prior draws, de-standardized; with `residual=True` each asset's
+    residual variance from the window's reconstruction is added on the diagonal. Without
+    it the decoder's nearly low-rank covariance is taken for the whole risk, and a
+    minimum-variance optimizer levers into the directions it says are riskless.
+
+    With `labels` (a causal integer label per day, 0..n_labels-1) the VAE is conditional.
+    The covariance is then the one implied for the next `horizon` days: the label chain's
+    transition matrix is counted over the window, the expected share of each label over
+    the horizon is computed from the label of the window's last day, and conditions for the
+    prior draws are drawn in those shares. A month-long holding that starts calm can end in
+    stress, and stress days dominate its variance; conditioning on today's label alone
+    ignores that.
+    `refit_every` > 1 reuses the network for that many consecutive fits (only the
+    standardization, residuals and condition are updated), which keeps a monthly
+    walk-forward affordable; the network still only ever saw past windows.
+    """
+
+    def __init__(
+        self,
+        latent_size: int = 4,
+        hidden_sizes: tuple[int, ...] = (64,),
+        beta: float = 1.0,
+        residual: bool = True,
+        labels: pd.Series | None = None,
+        n_labels: int = 0,
+        horizon: int = 21,
+        refit_every: int = 1,
+        validation_share: float = 0.2,
+        n_samples: int = 20_000,
+        train: TrainConfig | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.latent_size = latent_size
+        self.hidden_sizes = hidden_sizes
+        self.beta = beta
+        self.residual = residual
+        self.labels = labels
+        self.n_labels = n_labels
+        self.horizon = horizon
+        self.refit_every = refit_every
+        self.validation_share = validation_share
+        self.n_samples = n_samples
+        self.train = train
+        self.seed = seed
+
+    def fit(self, returns: pd.DataFrame, y=None) -> VAECovariance:
+        if not 0 < self.validation_share < 0.5:
+            raise ValueError(f"validation_share={self.validation_share!r}; expected a share in (0, 0.5)")
+        if not isinstance(self.refit_every, int) or self.refit_every < 1:
+            raise ValueError(f"refit_every={self.refit_every!r}; expected a positive integer")
+        values = np.asarray(returns, dtype=np.float64)
+        center, scale = values.mean(axis=0), values.std(axis=0, ddof=1)
+        if (scale <= 0).any():
+            raise ValueError("an asset has zero variance over the window; drop it before estimating")
+        standardized = ((values - center) / scale).astype(np.float32)
+        conditions = self._conditions(returns)
+        fits = getattr(self, "n_fits_", 0)
+        if fits % self.refit_every == 0:
+            self.model_, self.history_ = self._train(standardized, conditions)
+        self.n_fits_ = fits + 1
+        model = self.model_
+        with torch.no_grad():
+            c = None if conditions is None else torch.from_numpy(conditions)
+            reconstruction = model(torch.from_numpy(standardized), c).reconstruction.numpy()
+            generator = torch.Generator().manual_seed(self.seed)
+            draw_conditions = None
+            if conditions is not None:
+                self.label_shares_ = expected_label_shares(conditions.argmax(axis=1), self.n_labels, self.horizon)
+                picks = np.random.default_rng(self.seed).choice(self.n_labels, self.n_samples, p=self.label_shares_)
+                draw_conditions = torch.from_numpy(np.eye(self.n_labels, dtype=np.float32)[picks])
+            draws = model.sample(self.n_samples, draw_conditions, generator=generator).numpy().astype(np.float64)
+        self.systematic_ = np.cov(draws.T) * np.outer(scale, scale)
+        self.residual_variance_ = ((standardized - reconstruction) ** 2).mean(axis=0) * scale**2
+        self.covariance_ = self.systematic_ + (np.diag(self.residual_variance_) if self.residual else 0.0)
+        return self
+
+    def _conditions(self, returns: pd.DataFrame) -> np.ndarray | None:
+        if self.labels is None:
+            return None
+        if not isinstance(returns, pd.DataFrame):
+            raise ValueError("a conditional VAECovariance needs returns as a DataFrame indexed by date")
+        labels = self.labels.reindex(returns.index)
+        if labels.isna().any():
+            missing = labels.index[labels.isna()][0]
+            raise ValueError(f"no label for {missing:%Y-%m-%d}; labels must cover every day of the window")
+        values = labels.to_numpy().astype(int)
+        if values.min() < 0 or values.max() >= self.n_labels:
+            raise ValueError(f"labels outside 0..{self.n_labels - 1} (n_labels={self.n_labels})")
+        return np.eye(self.n_labels, dtype=np.float32)[values]
+
+    def _train(self, standardized: np.ndarray, conditions: np.ndarray | None):
+        n_validation = max(1, int(round(self.validation_share * len(standardized))))
+        cut = len(standardized) - n_validation
+
+        def part(rows):
+            return (standardized[rows],) if conditions is None else (standardized[rows], conditions[rows])
+
+        config = VAEConfig(
+            n_inputs=standardized.shape[1],
+            latent_size=self.latent_size,
+            hidden_sizes=tuple(self.hidden_sizes),
+            beta=self.beta,
+            condition_size=0 if conditions is None else self.n_labels,
+        )
+        train = self.train or TrainConfig(epochs=300, learning_rate=3e-3, patience=20, description="VAE")
+        train = replace(train, seed=self.seed, progress=False)
+        torch.manual_seed(self.seed)
+        model = VAE(config)
+        history = fit(model, part(slice(0, cut)), part(slice(cut, None)), train)
+        return model.cpu().eval(), history
+
+
+def expected_label_shares(labels: np.ndarray, n_labels: int, horizon: int) -> np.ndarray:
+    """Expected share of each label over the next `horizon` days, from the last label and
+    the transition matrix counted over `labels` (one pseudo-count per cell, so a label
+    never left or never seen still has a row)."""
+    if not isinstance(horizon, int) or horizon < 1:
+        raise ValueError(f"horizon={horizon!r}; expected a positive integer (days)")
+    counts = np.ones((n_labels, n_labels))
+    np.add.at(counts, (labels[:-1], labels[1:]), 1)
+    transition = counts / counts.sum(axis=1, keepdims=True)
+    state = np.eye(n_labels)[labels[-1]]
+    shares = np.zeros(n_labels)
+    for _ in range(horizon):
+        state = state @ transition
+        shares += state
+    return shares / horizon

@@ -4,7 +4,7 @@ from __future__ import annotations
 from helpers.data.bundled import load_bundled
 from helpers.data.market import MarketData, clean_prices, log_returns
 from helpers.data.spec import CrossSectionSpec, MarketSpec, WindowSpec
-from helpers.data.synthetic import SyntheticConfig, SyntheticTruth, simulate
+from helpers.data.synthetic import VARIANTS, SyntheticConfig, SyntheticTruth, simulate
 from helpers.data.windows import (
     SPLITS,
     Splits,
@@ -44,13 +44,18 @@ __all__ = [
 def load(source: str = "bundled", **options) -> MarketData:
     """Load a market.
 
-    - ``synthetic``: options are the fields of `SyntheticConfig` (n_assets, n_days, seed, ...).
+    - ``synthetic``: options are the fields of `SyntheticConfig` (n_assets, n_days, seed, ...)
+      and `variant`, one of `VARIANTS` ("regimes", the default, or "linear"), whose settings
+      the other options override.
     - ``bundled``: tickers, start, end, max_missing (see `load_bundled`).
     - ``yfinance``: tickers, start, end, max_missing (see `load_yfinance`).
     """
     if source == "synthetic":
+        variant = options.pop("variant", "regimes")
+        if variant not in VARIANTS:
+            raise ValueError(f"variant={variant!r}; expected one of {list(VARIANTS)}")
         try:
-            config = SyntheticConfig(**options)
+            config = SyntheticConfig(**(VARIANTS[variant] | options))
         except TypeError as error:
             raise ValueError(f"{error}; the synthetic options are the fields of SyntheticConfig") from error
         return simulate(config)

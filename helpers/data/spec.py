@@ -19,13 +19,19 @@ class MarketSpec:
     end: str | None = None
     synthetic_assets: int = 60  # used by source="synthetic" only
     synthetic_days: int = 2520
+    synthetic_variant: str = "regimes"  # or "linear": see helpers.data.synthetic.VARIANTS
     seed: int = 0
 
     def load(self) -> MarketData:
         from helpers.data import load
 
         if self.source == "synthetic":
-            requested = {"n_assets": self.synthetic_assets, "n_days": self.synthetic_days, "seed": self.seed}
+            requested = {
+                "n_assets": self.synthetic_assets,
+                "n_days": self.synthetic_days,
+                "seed": self.seed,
+                "variant": self.synthetic_variant,
+            }
             requested |= {"start": self.start} if self.start else {}
             if self.tickers or self.end:
                 raise ValueError(

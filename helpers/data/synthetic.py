@@ -39,6 +39,22 @@ SECTORS = (
 )
 REGIMES = ("calm", "stress")
 MARKET, RATES = 0, 1
+# Named variants of the default market. "linear" keeps the factors, sectors, fat tails and
+# anomalies but removes everything a constant linear factor model cannot represent: regimes
+# change only the drift, volatility does not cluster, and there is no interaction term.
+VARIANTS = {
+    "regimes": {},
+    "linear": {
+        "interaction": 0.0,
+        "stress_market_vol": 1.0,
+        "stress_style_vol": 1.0,
+        "stress_beta": 1.0,
+        "stress_style_loading": 1.0,
+        "stress_idio_vol": 1.0,
+        "garch_alpha": 0.0,
+        "garch_beta": 0.0,
+    },
+}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,93 @@
+"""Reconstruction error as an idiosyncratic-risk flag: per-stock scores, their agreement
+with planted anomalies, and the drawdowns of market-residual returns."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+from sklearn.metrics import roc_auc_score
+
+from helpers.analysis.embedding import pca_reconstruction
+
+
+def anomaly_score(errors: pd.DataFrame, reference_days, window: int = 21) -> pd.DataFrame:
+    """How unusual each asset's recent reconstruction error is, robustly.
+
+    The trailing `window`-day median of its squared error, over its median on
+    `reference_days` (the training period), so 1 is the asset's normal whatever its own
+    volatility; then over that day's cross-sectional median, so a market-wide stress day
+    that raises every error does not flag every stock. Medians, not means: one
+    fat-tailed day should not look like an episode. Days without a full window are missing.
+    """
+    if not isinstance(window, int) or window < 1:
+        raise ValueError(f"window={window!r}; expected a positive integer (days)")
+    reference = errors.loc[errors.index.intersection(pd.DatetimeIndex(reference_days))].median()
+    if reference.isna().any() or (reference <= 0).any():
+        raise ValueError("reference_days leave an asset without a positive median error")
+    relative = errors.rolling(window).median() / reference
+    return relative.div(relative.median(axis=1), axis=0)
+
+
+def window_detection_auroc(scores: pd.DataFrame, anomalies: pd.DataFrame, window: int = 21) -> float:
+    """AUROC of the score at the end of consecutive, non-overlapping `window`-day windows
+    for flagging the (window, asset) pairs that spent at least half the window in a
+    planted anomaly."""
+    scores = scores.dropna()
+    flags = anomalies.loc[scores.index, scores.columns].astype(float).rolling(window, min_periods=1).mean() >= 0.5
+    ends = np.arange(window - 1, len(scores), window)
+    labels, values = flags.iloc[ends].to_numpy().ravel(), scores.iloc[ends].to_numpy().ravel()
+    if labels.all() or not labels.any():
+        raise ValueError("the windows are all anomalous or all normal; detection cannot be scored")
+    return float(roc_auc_score(labels, values))
+
+
+def pca_errors(standardized: pd.DataFrame, train_days, n_components: int) -> pd.DataFrame:
+    """Squared reconstruction error of every day by the first principal components of the
+    training days, the linear contrast to a VAE's."""
+    values = standardized.to_numpy()
+    rows = standardized.index.isin(pd.DatetimeIndex(train_days))
+    reconstruction = pca_reconstruction(values[rows], values, n_components)
+    return pd.DataFrame((values - reconstruction) ** 2, index=standardized.index, columns=standardized.columns)
+
+
+def detection_scores(scores: pd.Series, anomalous_days: pd.Series) -> dict[str, float]:
+    """How well per-stock scores find the stocks with planted anomalies.
+
+    `anomalous_days` counts each stock's anomalous days. Spearman correlation against the
+    count is bounded by the many ties at zero: `spearman_ceiling` is what a perfect score
+    (ranking stocks exactly by their counts, ties broken arbitrarily) would reach.
+    """
+    scores, counts = scores.align(anomalous_days, join="inner")
+    if counts.nunique() < 2:
+        raise ValueError("every stock has the same number of anomalous days; detection cannot be scored")
+    perfect = counts.rank(method="first")
+    return {
+        "spearman": float(spearmanr(scores, counts).statistic),
+        "spearman_ceiling": float(spearmanr(perfect, counts).statistic),
+        "auroc": float(roc_auc_score(counts > 0, scores)),
+        "anomalous_stocks": int((counts > 0).sum()),
+    }
+
+
+def market_betas(returns: pd.DataFrame, market: pd.Series, days) -> pd.Series:
+    """Each asset's beta to the market over `days` (ordinary least squares)."""
+    days = pd.DatetimeIndex(days)
+    r, m = returns.loc[days], market.loc[days]
+    m = m - m.mean()
+    return (r - r.mean()).mul(m, axis=0).sum() / (m**2).sum()
+
+
+def max_drawdown(log_returns: pd.DataFrame) -> pd.Series:
+    """Worst peak-to-trough fall of each column's cumulative path, as a negative simple return."""
+    path = log_returns.cumsum()
+    peak = np.maximum(path.cummax(), 0.0)  # the path starts at zero
+    return np.expm1(path - peak).min()
+
+
+def residual_drawdowns(returns: pd.DataFrame, market: pd.Series, beta_days, days) -> pd.Series:
+    """Worst drawdown over `days` of each asset's market-residual return path, with betas
+    from `beta_days`: total drawdowns mostly measure beta."""
+    betas = market_betas(returns, market, beta_days)
+    days = pd.DatetimeIndex(days)
+    residual = returns.loc[days] - np.outer(market.loc[days], betas)
+    return max_drawdown(residual)

@@ -1,0 +1,138 @@
+"""Walk-forward evaluation of covariance estimators in minimum-variance portfolios.
+
+At the close of each month's last trading day the estimators see the trailing `window`
+days of returns, up to and including that day, and nothing later; the portfolios they
+imply are held at constant weights over the next month, whose returns are recorded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from joblib import Parallel, delayed
+from sklearn.base import clone
+
+from helpers.analysis.covariance import long_only_minimum_variance_weights, minimum_variance_weights
+
+PORTFOLIOS = ("minimum variance", "long-only minimum variance")
+ORACLE = "oracle"
+
+
+@dataclass(frozen=True)
+class WalkForwardResult:
+    returns: pd.DataFrame  # holding day x (portfolio, estimator): simple daily returns
+    weights: dict[tuple[str, str], pd.DataFrame]  # (portfolio, estimator) -> rebalance date x asset
+    rebalance_dates: pd.DatetimeIndex
+
+    def gross_exposure(self) -> pd.DataFrame:
+        """Sum of absolute weights at each rebalance (1 for a long-only portfolio)."""
+        return pd.DataFrame({key: frame.abs().sum(axis=1) for key, frame in self.weights.items()})
+
+    def turnover(self) -> pd.Series:
+        """Mean one-way turnover per rebalance, ignoring the drift of weights within a month."""
+        return pd.Series({key: frame.diff().abs().sum(axis=1).iloc[1:].mean() / 2 for key, frame in
+                          self.weights.items()})
+
+
+def rebalance_dates(days: pd.DatetimeIndex, window: int) -> pd.DatetimeIndex:
+    """Each month's last trading day that has `window` days of history and a next day to hold."""
+    days = pd.DatetimeIndex(days)
+    if not isinstance(window, int) or window < 2:
+        raise ValueError(f"window={window!r}; expected an integer >= 2 (days of history)")
+    month_ends = pd.Series(days, index=days).groupby(days.to_period("M")).max()
+    positions = days.get_indexer(pd.DatetimeIndex(month_ends.to_numpy()))
+    usable = positions[(positions >= window - 1) & (positions < len(days) - 1)]
+    if len(usable) == 0:
+        raise ValueError(f"no month end has window={window} days of history and a day after it; "
+                         f"the data span {len(days)} days")
+    return days[usable]
+
+
+def trailing_history(log_returns: pd.DataFrame, date, window: int) -> pd.DataFrame:
+    """The `window` days of returns that end at `date`, included: all an estimator may see."""
+    end = log_returns.index.get_loc(date)
+    return log_returns.iloc[end - window + 1 : end + 1]
+
+
+def walk_forward(
+    log_returns: pd.DataFrame,
+    estimators: dict,
+    window: int = 504,
+    truth=None,
+    also: dict[str, tuple[str, str]] | None = None,
+    long_only: bool = True,
+    n_jobs: int = -1,
+) -> WalkForwardResult:
+    """Rebalance monthly on each estimator's covariance of the trailing `window` days.
+
+    `estimators` maps names to scikit-learn-style covariance estimators; each is cloned
+    once and refit every month (so a stateful estimator keeps its state across months),
+    the estimators in parallel processes. `also` maps extra names to (estimator name,
+    fitted attribute) for a second matrix an estimator computes on the way (say the VAE's
+    covariance without its residual diagonal). With `truth` (a SyntheticTruth) an oracle
+    is added: the mean true conditional covariance over the holding month, the floor no
+    estimator can beat in expectation.
+    """
+    if log_returns.isna().any().any():
+        raise ValueError("log_returns has missing values; the walk-forward needs a complete panel")
+    if ORACLE in estimators:
+        raise ValueError(f"{ORACLE!r} is reserved for the oracle that `truth` adds")
+    also = also or {}
+    for name, (source, _) in also.items():
+        if source not in estimators:
+            raise ValueError(f"also[{name!r}] refers to {source!r}; expected one of {list(estimators)}")
+    days = log_returns.index
+    dates = rebalance_dates(days, window)
+    ends = list(dates[1:]) + [days[-1]]
+    holdings = [days[(days > start) & (days <= end)] for start, end in zip(dates, ends, strict=True)]
+    attributes = {name: ["covariance_"] + [a for n, (s, a) in also.items() if s == name] for name in estimators}
+    runs = Parallel(n_jobs=n_jobs)(
+        delayed(_estimate_every_month)(clone(estimator), log_returns, dates, window, attributes[name])
+        for name, estimator in estimators.items()
+    )
+    covariances = {name: run["covariance_"] for name, run in zip(estimators, runs, strict=True)}
+    for name, (source, attribute) in also.items():
+        covariances[name] = runs[list(estimators).index(source)][attribute]
+    if truth is not None:
+        covariances[ORACLE] = [truth.conditional_covariance(holding).mean(axis=0) for holding in holdings]
+    optimizers = {PORTFOLIOS[0]: minimum_variance_weights}
+    if long_only:
+        optimizers[PORTFOLIOS[1]] = long_only_minimum_variance_weights
+    simple = np.expm1(log_returns)
+    weights, returns = {}, {}
+    for portfolio, optimizer in optimizers.items():
+        for name, matrices in covariances.items():
+            frame = pd.DataFrame([optimizer(m) for m in matrices], index=dates, columns=log_returns.columns)
+            weights[(portfolio, name)] = frame
+            returns[(portfolio, name)] = pd.concat(
+                [simple.loc[holding] @ frame.loc[date] for date, holding in zip(dates, holdings, strict=True)]
+            )
+    table = pd.DataFrame(returns)
+    table.columns = pd.MultiIndex.from_tuples(table.columns, names=["portfolio", "estimator"])
+    return WalkForwardResult(table, weights, dates)
+
+
+def _estimate_every_month(estimator, log_returns, dates, window, attributes) -> dict[str, list[np.ndarray]]:
+    torch.set_num_threads(1)
+    recorded = {attribute: [] for attribute in attributes}
+    for date in dates:
+        estimator.fit(trailing_history(log_returns, date, window))
+        for attribute in attributes:
+            recorded[attribute].append(np.array(getattr(estimator, attribute)))
+    return recorded
+
+
+def volatility_table(
+    returns: pd.DataFrame, block: int = 21, n_boot: int = 1000, level: float = 0.95, seed: int = 0
+) -> pd.DataFrame:
+    """Realized annualized volatility (%) of each column with a block-bootstrap interval,
+    and its gap to the lowest-volatility column and to the oracle (%, relative) if present."""
+    from helpers.analysis.bootstrap import annualized_volatility, bootstrap_intervals
+
+    table = bootstrap_intervals(returns, annualized_volatility, block, n_boot, level, seed)
+    table.columns = ["volatility (%)", "low", "high"]
+    if ORACLE in table.index:
+        table["gap to oracle (%)"] = 100 * (table["volatility (%)"] / table.loc[ORACLE, "volatility (%)"] - 1)
+    return table

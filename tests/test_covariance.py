@@ -1,0 +1,159 @@
+"""Covariance estimators, the walk-forward and the bootstrap on small data."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.covariance import EmpiricalCovariance, LedoitWolf
+
+from helpers.analysis.bootstrap import (
+    annualized_volatility,
+    block_bootstrap_indices,
+    bootstrap_differences,
+    bootstrap_intervals,
+)
+from helpers.analysis.covariance import (
+    PCAFactorCovariance,
+    VAECovariance,
+    expected_label_shares,
+    long_only_minimum_variance_weights,
+    minimum_variance_weights,
+)
+from helpers.analysis.walkforward import ORACLE, rebalance_dates, volatility_table, walk_forward
+from helpers.data import load
+from helpers.train import TrainConfig
+
+FAST_VAE = TrainConfig(epochs=3, patience=2, progress=False)
+
+
+@pytest.fixture(scope="module")
+def small_market():
+    return load("synthetic", n_assets=8, n_days=400, n_anomalies=2, seed=5)
+
+
+def estimators(market):
+    return {
+        "sample": EmpiricalCovariance(),
+        "Ledoit-Wolf": LedoitWolf(),
+        "PCA": PCAFactorCovariance(2),
+        "VAE": VAECovariance(latent_size=2, hidden_sizes=(8,), n_samples=500, train=FAST_VAE, refit_every=2),
+        "CVAE": VAECovariance(latent_size=2, hidden_sizes=(8,), n_samples=500, train=FAST_VAE,
+                              labels=market.truth.regimes, n_labels=2),
+    }
+
+
+def test_every_estimator_is_symmetric_positive_semidefinite(small_market):
+    window = small_market.returns.iloc[:150]
+    for name, estimator in estimators(small_market).items():
+        covariance = estimator.fit(window).covariance_
+        assert covariance.shape == (8, 8), name
+        np.testing.assert_allclose(covariance, covariance.T, atol=1e-12, err_msg=name)
+        assert np.linalg.eigvalsh(covariance).min() > -1e-12, name
+
+
+def test_pca_factor_covariance_keeps_each_assets_variance(small_market):
+    window = small_market.returns.iloc[:150]
+    covariance = PCAFactorCovariance(3).fit(window).covariance_
+    np.testing.assert_allclose(np.diag(covariance), window.var().to_numpy(), rtol=1e-9)
+    with pytest.raises(ValueError, match="n_factors=8"):
+        PCAFactorCovariance(8).fit(window)
+
+
+def test_vae_residual_is_the_diagonal_between_the_two_covariances(small_market):
+    window = small_market.returns.iloc[:150]
+    fitted = VAECovariance(latent_size=2, hidden_sizes=(8,), n_samples=500, train=FAST_VAE).fit(window)
+    np.testing.assert_allclose(fitted.covariance_ - fitted.systematic_, np.diag(fitted.residual_variance_))
+    assert (fitted.residual_variance_ > 0).all()
+
+
+def test_vae_refits_only_every_refit_every_fits(small_market):
+    estimator = VAECovariance(latent_size=2, hidden_sizes=(8,), n_samples=200, train=FAST_VAE, refit_every=3)
+    models = []
+    for start in range(0, 100, 20):
+        estimator.fit(small_market.returns.iloc[start : start + 150])
+        models.append(estimator.model_)
+    assert models[0] is models[1] is models[2]
+    assert models[3] is not models[2] and models[3] is models[4]
+
+
+def test_conditional_vae_needs_labels_for_every_day(small_market):
+    labels = small_market.truth.regimes.iloc[10:]
+    estimator = VAECovariance(latent_size=2, hidden_sizes=(8,), train=FAST_VAE, labels=labels, n_labels=2)
+    with pytest.raises(ValueError, match="no label for"):
+        estimator.fit(small_market.returns.iloc[:150])
+
+
+def test_expected_label_shares_follow_the_chain():
+    sticky = np.array([0] * 50 + [1] * 50)  # one switch in 99 steps: both labels persist
+    shares = expected_label_shares(sticky, 2, horizon=1)
+    assert shares[1] > 0.9 and shares.sum() == pytest.approx(1)
+    assert expected_label_shares(sticky, 2, horizon=500)[1] < shares[1]
+    with pytest.raises(ValueError, match="horizon=0"):
+        expected_label_shares(sticky, 2, horizon=0)
+
+
+def test_weights_sum_to_one_and_long_only_has_no_shorts():
+    rng = np.random.default_rng(0)
+    factors = rng.normal(size=(200, 5))
+    covariance = np.cov(factors @ rng.normal(size=(5, 6)) + rng.normal(size=(200, 6)), rowvar=False)
+    unconstrained = minimum_variance_weights(covariance)
+    long_only = long_only_minimum_variance_weights(covariance)
+    assert unconstrained.sum() == pytest.approx(1) and long_only.sum() == pytest.approx(1)
+    assert (long_only >= 0).all()
+    assert long_only @ covariance @ long_only >= unconstrained @ covariance @ unconstrained - 1e-12
+    np.testing.assert_allclose(long_only_minimum_variance_weights(np.diag([1.0, 4.0])), [0.8, 0.2], atol=1e-6)
+
+
+def test_rebalance_dates_are_month_ends_with_a_full_window():
+    days = pd.bdate_range("2020-01-01", "2020-06-30")
+    dates = rebalance_dates(days, 30)
+    assert list(dates.month) == [2, 3, 4, 5]  # January lacks 30 days of history; June has no day after
+    assert all(day == days[days.to_period("M") == day.to_period("M")].max() for day in dates)
+    with pytest.raises(ValueError, match="window=500"):
+        rebalance_dates(days, 500)
+
+
+def test_walk_forward_uses_only_data_up_to_each_rebalance(small_market):
+    returns = small_market.returns
+    window = 120
+    first = walk_forward(returns, estimators(small_market), window, long_only=False, n_jobs=1)
+    cut = first.rebalance_dates[3]
+    perturbed = returns.copy()
+    perturbed.loc[perturbed.index > cut] *= -3.0
+    second = walk_forward(perturbed, estimators(small_market), window, long_only=False, n_jobs=1)
+    for key, weights in first.weights.items():
+        pd.testing.assert_frame_equal(weights.loc[:cut], second.weights[key].loc[:cut], obj=str(key))
+        assert not np.allclose(weights.loc[cut:].iloc[1:], second.weights[key].loc[cut:].iloc[1:]), key
+    assert (first.returns.index > first.rebalance_dates[0]).all()
+
+
+def test_walk_forward_adds_an_oracle_that_beats_the_sample(small_market):
+    result = walk_forward(small_market.returns, {"sample": EmpiricalCovariance()}, 120,
+                          truth=small_market.truth, n_jobs=1)
+    assert ORACLE in result.returns.columns.get_level_values("estimator")
+    table = volatility_table(result.returns["minimum variance"], n_boot=50)
+    assert table.loc[ORACLE, "gap to oracle (%)"] == 0
+    with pytest.raises(ValueError, match="also"):
+        walk_forward(small_market.returns, {"sample": EmpiricalCovariance()}, 120, also={"x": ("VAE", "a")})
+
+
+def test_block_bootstrap_indices_are_circular_blocks():
+    indices = block_bootstrap_indices(10, block=4, n_boot=3, seed=0)
+    assert indices.shape == (3, 10)
+    steps = np.diff(indices[:, :4], axis=1) % 10
+    assert (steps == 1).all()
+    with pytest.raises(ValueError, match="block=11"):
+        block_bootstrap_indices(10, block=11)
+
+
+def test_bootstrap_intervals_cover_the_estimate_and_differences_are_paired():
+    rng = np.random.default_rng(1)
+    base = rng.normal(0, 0.01, 500)
+    daily = pd.DataFrame({"a": base, "b": 2 * base})
+    table = bootstrap_intervals(daily, annualized_volatility, n_boot=200)
+    assert (table["low"] <= table["estimate"]).all() and (table["estimate"] <= table["high"]).all()
+    differences = bootstrap_differences(daily, annualized_volatility, "a", n_boot=200)
+    # b is exactly twice a, so every resample's difference equals a's volatility in it: positive.
+    assert differences.loc["b", "low"] > 0 and differences.loc["a", "estimate"] == 0
+    with pytest.raises(ValueError, match="reference='c'"):
+        bootstrap_differences(daily, annualized_volatility, "c")
