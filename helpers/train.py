@@ -16,7 +16,7 @@ import copy
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,8 @@ class TrainConfig:
     device: str = "auto"  # "auto" picks CUDA when present
     progress: bool = True
     description: str = "training"
+    checkpoint_every: int = 0  # keep the weights every this many epochs (0: none)
+    checkpoint_epochs: tuple[int, ...] = ()  # and at these epochs
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "patience"):
@@ -49,16 +51,25 @@ class TrainConfig:
             raise ValueError(f"learning_rate={self.learning_rate!r}; expected a positive number")
         if self.weight_decay < 0 or self.min_delta < 0:
             raise ValueError("weight_decay and min_delta must be >= 0")
+        if not isinstance(self.checkpoint_every, int) or self.checkpoint_every < 0:
+            raise ValueError(f"checkpoint_every={self.checkpoint_every!r}; expected an integer >= 0")
+        if any(not 1 <= e <= self.epochs for e in self.checkpoint_epochs):
+            raise ValueError(f"checkpoint_epochs={self.checkpoint_epochs!r}; expected epochs in [1, {self.epochs}]")
+
+    def is_checkpoint(self, epoch: int) -> bool:
+        return epoch in self.checkpoint_epochs or (self.checkpoint_every > 0 and epoch % self.checkpoint_every == 0)
 
 
 @dataclass(frozen=True)
 class History:
-    """Per-epoch record: `train_<term>`, `validation_<term>` and elapsed `seconds`."""
+    """Per-epoch record: `train_<term>`, `validation_<term>` and elapsed `seconds`; and the
+    weights (on the CPU) at each checkpoint epoch the config asked for."""
 
     epochs: pd.DataFrame
     best_epoch: int
     stopped_early: bool
     device: str
+    checkpoints: dict[int, dict] = field(default_factory=dict)
 
     @property
     def best_validation_loss(self) -> float:
@@ -104,7 +115,7 @@ def fit(model: nn.Module, train: Tensors, validation: Tensors, config: TrainConf
     order_generator = torch.Generator().manual_seed(config.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
 
-    records, best_loss, best_state, best_epoch, waited = [], float("inf"), None, 0, 0
+    records, best_loss, best_state, best_epoch, waited, checkpoints = [], float("inf"), None, 0, 0, {}
     start = time.perf_counter()
     quiet = not config.progress or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes")
     bar = trange(1, config.epochs + 1, desc=config.description, leave=False, disable=quiet)
@@ -130,6 +141,8 @@ def fit(model: nn.Module, train: Tensors, validation: Tensors, config: TrainConf
             best_state = copy.deepcopy(model.state_dict())
         else:
             waited += 1
+        if config.is_checkpoint(epoch):
+            checkpoints[epoch] = {name: t.detach().cpu().clone() for name, t in model.state_dict().items()}
         bar.set_postfix(train=f"{train_terms['loss']:.4f}", validation=f"{validation_loss:.4f}", refresh=False)
         if waited >= config.patience:
             break
@@ -137,7 +150,7 @@ def fit(model: nn.Module, train: Tensors, validation: Tensors, config: TrainConf
     model.load_state_dict(best_state)
     model.eval()
     history = pd.DataFrame(records).set_index("epoch")
-    return History(history, best_epoch, stopped_early=len(records) < config.epochs, device=str(device))
+    return History(history, best_epoch, len(records) < config.epochs, str(device), checkpoints)
 
 
 def _run_epoch(model, data, batch_size, optimizer=None, generator=None) -> dict[str, float]:
