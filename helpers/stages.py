@@ -432,8 +432,9 @@ def _network(name: str, n_inputs: int, config: SignalStudyConfig) -> torch.nn.Mo
 
 
 def train_network(name: str, features: pd.DataFrame, target: pd.Series, config: SignalStudyConfig):
-    """Train one network on the given rows, the last `gap` dates before them held out for
-    the loss curve; returns the model and its history with checkpoints."""
+    """Train one network on the given rows except their last 2 x `gap` dates: the final
+    `gap` of those record the validation loss curve, after a purge gap of `gap` dates.
+    Returns the model and its history with checkpoints."""
     dates = features.index.get_level_values("date")
     unique = dates.unique()
     inner = dates.isin(unique[: -config.gap * 2])

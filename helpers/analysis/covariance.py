@@ -16,6 +16,7 @@ from skfolio.moments import BaseCovariance
 from sklearn.base import BaseEstimator
 from sklearn.decomposition import PCA
 
+from helpers.analysis.factors import implied_covariance, one_hot
 from helpers.models.vae import VAE, VAEConfig
 from helpers.train import TrainConfig, fit
 
@@ -157,14 +158,13 @@ class VAECovariance(BaseEstimator):
         with torch.no_grad():
             c = None if conditions is None else torch.from_numpy(conditions)
             reconstruction = model(torch.from_numpy(standardized), c).reconstruction.numpy()
-            generator = torch.Generator().manual_seed(self.seed)
-            draw_conditions = None
-            if conditions is not None:
-                self.label_shares_ = expected_label_shares(conditions.argmax(axis=1), self.n_labels, self.horizon)
-                picks = np.random.default_rng(self.seed).choice(self.n_labels, self.n_samples, p=self.label_shares_)
-                draw_conditions = torch.from_numpy(np.eye(self.n_labels, dtype=np.float32)[picks])
-            draws = model.sample(self.n_samples, draw_conditions, generator=generator).numpy().astype(np.float64)
-        self.systematic_ = np.cov(draws.T) * np.outer(scale, scale)
+        draw_conditions = None
+        if conditions is not None:
+            self.label_shares_ = expected_label_shares(conditions.argmax(axis=1), self.n_labels, self.horizon)
+            picks = np.random.default_rng(self.seed).choice(self.n_labels, self.n_samples, p=self.label_shares_)
+            draw_conditions = one_hot(pd.Series(picks), self.n_labels)
+        no_residual = np.zeros(len(scale))
+        self.systematic_ = implied_covariance(model, scale, no_residual, self.n_samples, draw_conditions, self.seed)
         self.residual_variance_ = ((standardized - reconstruction) ** 2).mean(axis=0) * scale**2
         self.covariance_ = self.systematic_ + (np.diag(self.residual_variance_) if self.residual else 0.0)
         return self
@@ -181,7 +181,7 @@ class VAECovariance(BaseEstimator):
         values = labels.to_numpy().astype(int)
         if values.min() < 0 or values.max() >= self.n_labels:
             raise ValueError(f"labels outside 0..{self.n_labels - 1} (n_labels={self.n_labels})")
-        return np.eye(self.n_labels, dtype=np.float32)[values]
+        return one_hot(labels, self.n_labels)
 
     def _train(self, standardized: np.ndarray, conditions: np.ndarray | None):
         n_validation = max(1, int(round(self.validation_share * len(standardized))))

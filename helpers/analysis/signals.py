@@ -23,7 +23,7 @@ def asset_features(prices: pd.DataFrame, lags=LAGS, vol_window: int = 21, ma_win
     raw[f"distance from {ma_window}d average"] = log_prices - log_prices.rolling(ma_window).mean()
     columns = dict(raw)
     for name, frame in raw.items():
-        columns[f"rank of {name}"] = frame.rank(axis=1, pct=True) - 0.5
+        columns[f"rank of {name}"] = cross_sectional_rank(frame)
     stacked = pd.concat({name: frame.stack(future_stack=True) for name, frame in columns.items()}, axis=1)
     stacked.index.names = ["date", "asset"]
     return stacked.dropna()

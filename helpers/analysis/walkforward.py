@@ -30,11 +30,6 @@ class WalkForwardResult:
         """Sum of absolute weights at each rebalance (1 for a long-only portfolio)."""
         return pd.DataFrame({key: frame.abs().sum(axis=1) for key, frame in self.weights.items()})
 
-    def turnover(self) -> pd.Series:
-        """Mean one-way turnover per rebalance, ignoring the drift of weights within a month."""
-        return pd.Series({key: frame.diff().abs().sum(axis=1).iloc[1:].mean() / 2 for key, frame in
-                          self.weights.items()})
-
 
 def rebalance_dates(days: pd.DatetimeIndex, window: int) -> pd.DatetimeIndex:
     """Each month's last trading day that has `window` days of history and a next day to hold."""
