@@ -58,6 +58,16 @@ def interactive(figure: go.Figure) -> InteractiveFigure:
     return InteractiveFigure(figure)
 
 
+def plain_log_scale(ax: plt.Axes) -> None:
+    """A logarithmic y axis labelled 1, 2, 5, 10, ... rather than in powers of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def shade_spans(ax: plt.Axes, mask: pd.Series, color: str = STRESS_COLOR, alpha: float = 0.15, label=None) -> None:
     """Shade the date spans where a boolean series is True."""
     values = mask.astype(bool).to_numpy()

@@ -218,6 +218,15 @@ def book_dense_config(
     return DenseStageConfig(windows, latent_size, tuple(hidden_sizes), train=train)
 
 
+def book_sparse_config(
+    dense: DenseStageConfig, n_features: int = 128, k: int = 8, aux_k: int = 16, epochs: int = 500, seed: int = 0
+) -> SparseStageConfig:
+    """The sparse stage as the chapters configure it, over a dense stage's embeddings."""
+    train = TrainConfig(epochs=epochs, batch_size=256, learning_rate=4e-3, patience=30, seed=seed,
+                        description="sparse autoencoder")
+    return SparseStageConfig(dense, n_features, k, min(aux_k, n_features), train=train)
+
+
 CONDITIONS = (None, "true_regime", "trend_volatility")
 
 

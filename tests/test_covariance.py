@@ -83,6 +83,21 @@ def test_conditional_vae_needs_labels_for_every_day(small_market):
         estimator.fit(small_market.returns.iloc[:150])
 
 
+def test_conditional_covariance_is_each_regimes_own(small_market):
+    returns = small_market.returns.iloc[:300]
+    estimator = VAECovariance(latent_size=2, hidden_sizes=(8,), n_samples=500, train=FAST_VAE,
+                              labels=small_market.truth.regimes, n_labels=2).fit(returns)
+    calm, stress = estimator.conditional_covariance(0), estimator.conditional_covariance(1)
+    for matrix in (calm, stress):
+        np.testing.assert_allclose(matrix, matrix.T)
+        assert np.linalg.eigvalsh(matrix).min() > 0
+    assert not np.allclose(calm, stress)
+    with pytest.raises(ValueError, match="label=2"):
+        estimator.conditional_covariance(2)
+    with pytest.raises(ValueError, match="conditional VAE"):
+        VAECovariance(latent_size=2, hidden_sizes=(8,), train=FAST_VAE).fit(returns).conditional_covariance(0)
+
+
 def test_expected_label_shares_follow_the_chain():
     sticky = np.array([0] * 50 + [1] * 50)  # one switch in 99 steps: both labels persist
     shares = expected_label_shares(sticky, 2, horizon=1)

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
 
-from helpers.plots import PlotlyJsonInBook, interactive, shade_spans  # noqa: E402
+from helpers.plots import PlotlyJsonInBook, interactive, plain_log_scale, shade_spans  # noqa: E402
 
 
 def test_interactive_figure_carries_json_for_jupyter_and_html_for_the_book():
@@ -49,3 +49,14 @@ def test_training_curves_mark_the_restored_epoch():
     ax = training_curves(History(epochs, best_epoch=2, stopped_early=False, device="cpu"))
     assert [line.get_label() for line in ax.get_lines()] == ["training", "validation", "best epoch (2)"]
     plt.close(ax.figure)
+
+
+def test_plain_log_scale_labels_plain_numbers():
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3], [0.8, 3.0, 7.0])
+    plain_log_scale(ax)
+    fig.canvas.draw()
+    labels = [label.get_text() for label in ax.get_yticklabels() if label.get_text()]
+    assert ax.get_yscale() == "log" and "2" in labels and "5" in labels
+    assert not any("10^" in label or "times" in label for label in labels)
+    plt.close(fig)

@@ -165,9 +165,18 @@ class VAECovariance(BaseEstimator):
             draw_conditions = one_hot(pd.Series(picks), self.n_labels)
         no_residual = np.zeros(len(scale))
         self.systematic_ = implied_covariance(model, scale, no_residual, self.n_samples, draw_conditions, self.seed)
+        self.scale_ = scale
         self.residual_variance_ = ((standardized - reconstruction) ** 2).mean(axis=0) * scale**2
         self.covariance_ = self.systematic_ + (np.diag(self.residual_variance_) if self.residual else 0.0)
         return self
+
+    def conditional_covariance(self, label: int) -> np.ndarray:
+        """The covariance implied when every draw carries `label`: that regime's own."""
+        if self.labels is None or not 0 <= label < self.n_labels:
+            raise ValueError(f"label={label!r}; expected a label in 0..{self.n_labels - 1} of a conditional VAE")
+        conditions = one_hot(pd.Series(np.full(self.n_samples, label)), self.n_labels)
+        residual = self.residual_variance_ if self.residual else np.zeros(len(self.scale_))
+        return implied_covariance(self.model_, self.scale_, residual, self.n_samples, conditions, self.seed)
 
     def _conditions(self, returns: pd.DataFrame) -> np.ndarray | None:
         if self.labels is None:
