@@ -95,7 +95,8 @@ def targets_from(targets: pd.DataFrame, start) -> pd.DataFrame:
 
 def rule_targets(rule: Callable[[pd.DataFrame], pd.Series], returns: pd.DataFrame, dates) -> pd.DataFrame:
     """Targets from a rule that sees, at each decision date, the returns up to that date
-    only: the rule cannot look ahead because it is never given the later rows."""
+    only: the rule cannot look ahead because it is never given the later rows. An asset
+    the rule leaves out of its weights on a date is not held then (weight 0)."""
     rows = {}
     for date in pd.DatetimeIndex(dates):
         rows[date] = rule(returns.loc[:date])
