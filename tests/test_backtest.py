@@ -154,3 +154,15 @@ def test_hmm_timing_pipeline_uses_only_the_past(returns):
     changed.loc[changed.index > cut] *= 4
     runs = [simulate(timing_targets(model.predict(r[["A"]]) == 0, "A"), r) for r in (returns, changed)]
     pd.testing.assert_series_equal(runs[0].returns.loc[:cut], runs[1].returns.loc[:cut])
+
+
+def test_net_returns_at_any_cost_come_from_one_simulation(returns):
+    days = returns.index[:3]
+    targets = pd.DataFrame({"A": [1.0, 0.0, 0.5], "B": [0.0, 1.0, 0.5]}, index=days)
+    result = simulate(targets, returns, cost_bps=10)
+    pd.testing.assert_series_equal(result.net_returns(0), result.gross_returns, check_names=False)
+    pd.testing.assert_series_equal(result.net_returns(10), result.returns)
+    charged = simulate(targets, returns, cost_bps=25).returns
+    pd.testing.assert_series_equal(result.net_returns(25), charged)
+    with pytest.raises(ValueError, match="cost_bps"):
+        result.net_returns(-5)

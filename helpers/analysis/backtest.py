@@ -21,13 +21,30 @@ TRADING_DAYS = 252
 
 @dataclass(frozen=True)
 class BacktestResult:
-    returns: pd.Series  # holding day -> net simple return (after costs)
     gross_returns: pd.Series  # holding day -> simple return before costs
     turnover: pd.Series  # decision day -> sum of |target - drifted holding|
     holdings: pd.DataFrame  # holding day x asset: weights held over the day
+    cost_bps: float
+
+    @property
+    def returns(self) -> pd.Series:
+        """Holding day -> simple return after the simulated cost."""
+        return self.net_returns(self.cost_bps)
+
+    def net_returns(self, cost_bps: float) -> pd.Series:
+        """Daily returns after `cost_bps` per unit of turnover, charged at each decision
+        close. The trades do not depend on the cost, so one simulation serves every cost."""
+        check_cost(cost_bps)
+        charged = self.turnover.reindex(self.gross_returns.index, fill_value=0.0) * cost_bps / 1e4
+        return ((1 + self.gross_returns) * (1 - charged) - 1).rename("net return")
 
     def turnover_a_year(self) -> float:
-        return float(self.turnover.sum() * TRADING_DAYS / len(self.returns))
+        return float(self.turnover.sum() * TRADING_DAYS / len(self.gross_returns))
+
+
+def check_cost(cost_bps: float) -> None:
+    if not np.isfinite(cost_bps) or cost_bps < 0:
+        raise ValueError(f"cost_bps={cost_bps!r}; expected a finite number of basis points >= 0")
 
 
 def simulate(targets: pd.DataFrame, returns: pd.DataFrame, cost_bps: float = 10.0) -> BacktestResult:
@@ -36,10 +53,10 @@ def simulate(targets: pd.DataFrame, returns: pd.DataFrame, cost_bps: float = 10.
     `returns` are simple daily returns (day x asset). Between decisions the holdings drift
     with prices. Each trade costs `cost_bps` basis points of the portfolio per unit of
     turnover, charged at the decision close. The result starts on the day after the first
-    decision.
+    decision: the first trade, out of cash, is in `turnover` but its cost falls before the
+    first return and is not charged.
     """
-    if not np.isfinite(cost_bps) or cost_bps < 0:
-        raise ValueError(f"cost_bps={cost_bps!r}; expected a finite number of basis points >= 0")
+    check_cost(cost_bps)
     if targets.empty:
         raise ValueError("targets is empty; expected at least one decision date")
     unknown = targets.columns.difference(returns.columns)
@@ -59,26 +76,21 @@ def simulate(targets: pd.DataFrame, returns: pd.DataFrame, cost_bps: float = 10.
     values, decisions = panel.to_numpy(dtype=float), targets.reindex(days).to_numpy(dtype=float)
     is_decision = days.isin(targets.index)
     held = np.zeros(len(targets.columns))
-    rate = cost_bps / 1e4
-    gross, net, turnover, holdings = [], [], {}, []
+    gross, turnover, holdings = [], {}, []
     for row, day in enumerate(days):
         holdings.append(held)
         period = float(held @ values[row])
-        cost = 0.0
         held = held * (1 + values[row]) / (1 + period)
         if is_decision[row]:
-            target = decisions[row]
-            turnover[day] = float(np.abs(target - held).sum())
-            cost = rate * turnover[day]
-            held = target
+            turnover[day] = float(np.abs(decisions[row] - held).sum())
+            held = decisions[row]
         gross.append(period)
-        net.append((1 + period) * (1 - cost) - 1)
     keep = slice(1, None)  # the first day is the first decision: nothing was held over it
     return BacktestResult(
-        returns=pd.Series(net, index=days).iloc[keep].rename("net return"),
         gross_returns=pd.Series(gross, index=days).iloc[keep].rename("gross return"),
         turnover=pd.Series(turnover, name="turnover"),
         holdings=pd.DataFrame(holdings, index=days, columns=targets.columns).iloc[keep],
+        cost_bps=cost_bps,
     )
 
 

@@ -47,6 +47,22 @@ def long_only_minimum_variance_weights(covariance: np.ndarray) -> np.ndarray:
     return weights / weights.sum()
 
 
+def correlation_of(covariance: np.ndarray) -> np.ndarray:
+    """The correlation matrix of a covariance matrix."""
+    covariance = check_covariance(covariance)
+    scale = np.sqrt(np.diag(covariance))
+    return covariance / np.outer(scale, scale)
+
+
+def mean_correlation(covariance: np.ndarray) -> float:
+    """Mean of the off-diagonal correlations: how much the assets move together."""
+    correlation = correlation_of(covariance)
+    n = len(correlation)
+    if n < 2:
+        raise ValueError(f"a {n}-asset covariance has no pairs to correlate; expected at least 2 assets")
+    return float((correlation.sum() - n) / (n * (n - 1)))
+
+
 def check_covariance(covariance: np.ndarray) -> np.ndarray:
     covariance = np.asarray(covariance, dtype=float)
     if covariance.ndim != 2 or covariance.shape[0] != covariance.shape[1]:

@@ -11,6 +11,8 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import NearestNeighbors
 
+from helpers.analysis.covariance import mean_correlation
+
 
 def reconstruction_r2(x: np.ndarray, reconstruction: np.ndarray, reference: np.ndarray) -> float:
     """1 - SSE / SST, where SST is measured around `reference` (the training mean), so a
@@ -80,14 +82,12 @@ def state_profiles(states: pd.Series, returns: pd.DataFrame, benchmark_returns: 
     rows = {}
     for state, days in states.groupby(states).groups.items():
         bench = benchmark_returns.reindex(days)
-        corr = np.corrcoef(returns.reindex(days).to_numpy().T)
-        n = len(corr)
         rows[state] = {
             "days": len(days),
             "share of days": len(days) / len(states),
             "return (% a year)": 100 * 252 * bench.mean(),
             "volatility (% a year)": 100 * np.sqrt(252) * bench.std(),
-            "mean pairwise correlation": (corr.sum() - n) / (n * (n - 1)),
+            "mean pairwise correlation": mean_correlation(np.cov(returns.reindex(days).to_numpy().T)),
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("state")
 

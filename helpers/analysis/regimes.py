@@ -47,10 +47,10 @@ class GaussianHMMRegimes(BaseEstimator):
     `fit` standardizes the features (hmmlearn's default covariance prior would swamp the
     tiny variances of daily returns), runs hmmlearn's EM from `n_restarts` random starts
     and keeps the best training log-likelihood; states are then sorted by the variance
-    of the first feature (a return), so state 0 is calm. `filtered_probabilities` runs the forward recursion,
-    P(state_t | x_1..x_t), the only probabilities a decision on day t may use;
-    `smoothed_probabilities` (forward-backward, which looks at later days) is there to
-    show what hindsight changes.
+    of the first feature (a return), so state 0 is calm. `filtered_probabilities` runs
+    the forward recursion, P(state_t | x_1..x_t), the only probabilities a decision on
+    day t may use; `smoothed_probabilities` (forward-backward, which looks at later days)
+    is there to show what hindsight changes.
     """
 
     def __init__(self, n_states: int = 2, n_restarts: int = 10, n_iter: int = 200, random_state: int = 0) -> None:
@@ -151,7 +151,6 @@ class JumpModelRegimes(BaseEstimator):
         self.scaler_ = StandardScaler().fit(frame)
         self.model_ = JumpModel(self.n_states, self.jump_penalty, random_state=self.random_state).fit(
             self._scaled(frame), returns, sort_by="vol")
-        self.transmat_ = np.asarray(self.model_.transmat_)
         return self
 
     def _scaled(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -186,7 +185,6 @@ class EmbeddingRegimes(BaseEstimator):
         ).fit(frame.to_numpy())
         raw = self.pipeline_[-1].labels_
         self.order_ = volatility_order(raw, np.asarray(returns, dtype=float), self.n_states)
-        self.explained_variance_ = float(self.pipeline_[1].explained_variance_ratio_.sum())
         return self
 
     def predict(self, x) -> pd.Series:
@@ -225,7 +223,6 @@ class SparseFeatureRegimes(BaseEstimator):
         by_dominance, by_firing = dominated.T @ bands, fired.T @ bands  # feature x band: window counts
         votes = np.where(by_dominance.sum(axis=1, keepdims=True) > 0, by_dominance, by_firing)
         self.feature_state_ = pd.Series(votes.argmax(axis=1), index=frame.columns, name="state")
-        self.feature_windows_ = pd.DataFrame(by_dominance, index=frame.columns, columns=range(self.n_states))
         return self
 
     def dominant_features(self, activations: pd.DataFrame) -> pd.Series:
