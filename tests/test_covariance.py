@@ -15,8 +15,10 @@ from helpers.analysis.bootstrap import (
 from helpers.analysis.covariance import (
     PCAFactorCovariance,
     VAECovariance,
+    correlation_of,
     expected_label_shares,
     long_only_minimum_variance_weights,
+    mean_correlation,
     minimum_variance_weights,
 )
 from helpers.analysis.walkforward import ORACLE, rebalance_dates, volatility_table, walk_forward
@@ -172,3 +174,13 @@ def test_bootstrap_intervals_cover_the_estimate_and_differences_are_paired():
     assert differences.loc["b", "low"] > 0 and differences.loc["a", "estimate"] == 0
     with pytest.raises(ValueError, match="reference='c'"):
         bootstrap_differences(daily, annualized_volatility, "c")
+
+
+def test_mean_correlation_of_a_known_covariance():
+    scale = np.array([1.0, 2.0, 3.0])
+    correlation = np.array([[1.0, 0.5, 0.2], [0.5, 1.0, -0.1], [0.2, -0.1, 1.0]])
+    covariance = correlation * np.outer(scale, scale)
+    np.testing.assert_allclose(correlation_of(covariance), correlation)
+    assert mean_correlation(covariance) == pytest.approx((0.5 + 0.2 - 0.1) / 3)
+    with pytest.raises(ValueError, match="at least 2 assets"):
+        mean_correlation(np.eye(1))
