@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 BUILD_FLAGS := -W -n --keep-going
 SMOKE := _build/smoke
+# The browser stage drives Debian's Chromium; CHROMIUM=/path/to/chromium uses another build.
+export CHROMIUM ?= /usr/bin/chromium
 
 # Progress bars are for people at a notebook, not for logs and built pages.
 export TQDM_DISABLE := 1
@@ -20,15 +22,34 @@ $(INSTALLED): pyproject.toml
 book: $(INSTALLED)  ## execute every chapter and build the site into _build/html
 	$(BIN)/jupyter-book build . --builder html $(BUILD_FLAGS)
 
-test: unit notebooks book browser  ## the whole suite, in order, failing on the first failure
+test: $(CHROMIUM) unit notebooks book browser  ## the whole suite, in order, failing on the first failure
+
+# What pip cannot install: Debian's Chromium, with apt when running as root, else one clear line.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+	else \
+		echo "make test needs Chromium at $(CHROMIUM) for its browser stage: install Debian's package" \
+			"(sudo apt-get install chromium) or set CHROMIUM=/path/to/chromium"; \
+		exit 2; \
+	fi
 
 unit: $(INSTALLED)
 	$(BIN)/python -m pytest tests -m "not browser"
 
-notebooks: $(INSTALLED)  ## every chapter under its smoke parameters, every cell checked by nbval
+# Every chapter on every source; yfinance answers from the test suite's stand-in, never the
+# network, and its downloads and stages are cached apart (helpers.cache).
+SMOKE_SOURCES := bundled synthetic yfinance csv
+STANDIN := LATENT_MARKETS_YFINANCE_DOWNLOAD=tests.yfinance_standin:download PYTHONPATH=$(CURDIR)
+
+notebooks: $(INSTALLED)  ## every chapter under its smoke parameters on every source, every cell checked by nbval
 	rm -rf $(SMOKE)
-	$(BIN)/python -m tests.prepare_smoke $(SMOKE)
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(SMOKE)
+	for source in $(SMOKE_SOURCES); do \
+		$(STANDIN) $(BIN)/python -m tests.prepare_smoke $(SMOKE)/$$source --source $$source || exit 1; \
+	done
+	$(STANDIN) $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(SMOKE)
 
 browser: $(INSTALLED)  ## headless Chromium over every page of _build/html
 	$(BIN)/python -m pytest tests -m browser

@@ -14,10 +14,19 @@ from pathlib import Path
 from joblib import Memory
 
 
+DOWNLOAD_ENV = "LATENT_MARKETS_YFINANCE_DOWNLOAD"
+
+
 def cache_root() -> Path:
-    """$LATENT_MARKETS_CACHE if set, else .cache/ at the top of the repository."""
+    """$LATENT_MARKETS_CACHE if set, else .cache/ at the top of the repository.
+
+    With a stand-in for yfinance switched on (see `helpers.data.yahoo`), everything goes to
+    a `standin` folder inside it, so that simulated downloads, and models trained on them,
+    are never served as real ones.
+    """
     configured = os.environ.get("LATENT_MARKETS_CACHE")
-    return Path(configured) if configured else Path(__file__).resolve().parent.parent / ".cache"
+    root = Path(configured) if configured else Path(__file__).resolve().parent.parent / ".cache"
+    return root / "standin" if os.environ.get(DOWNLOAD_ENV) else root
 
 
 memory = Memory(cache_root() / "stages", verbose=0)

@@ -20,7 +20,7 @@ from helpers.models.sparse_ae import SparseAEConfig, SparseAutoencoder
 from helpers.train import History, TrainConfig, fit
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DenseStageConfig:
     windows: WindowSpec = WindowSpec()
     latent_size: int = 32
@@ -96,7 +96,7 @@ def dense_stage(config: DenseStageConfig) -> DenseStage:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StockStageConfig:
     market: WindowSpec = WindowSpec()  # its market, and its training days
     latent_size: int = 8
@@ -141,7 +141,7 @@ def stock_stage(config: StockStageConfig) -> StockStage:
     return StockStage(config, features, pd.DataFrame(embedding, index=features.index, columns=columns), history)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SparseStageConfig:
     dense: DenseStageConfig = DenseStageConfig()
     n_features: int = 128
@@ -215,7 +215,7 @@ def book_dense_config(
 ) -> DenseStageConfig:
     """The dense stage as the chapters configure it, so that they share one cache entry."""
     train = TrainConfig(epochs=epochs, patience=patience, seed=seed, description="dense autoencoder")
-    return DenseStageConfig(windows, latent_size, tuple(hidden_sizes), train=train)
+    return DenseStageConfig(windows=windows, latent_size=latent_size, hidden_sizes=tuple(hidden_sizes), train=train)
 
 
 def book_sparse_config(
@@ -224,15 +224,15 @@ def book_sparse_config(
     """The sparse stage as the chapters configure it, over a dense stage's embeddings."""
     train = TrainConfig(epochs=epochs, batch_size=256, learning_rate=4e-3, patience=30, seed=seed,
                         description="sparse autoencoder")
-    return SparseStageConfig(dense, n_features, k, min(aux_k, n_features), train=train)
+    return SparseStageConfig(dense=dense, n_features=n_features, k=k, aux_k=min(aux_k, n_features), train=train)
 
 
 CONDITIONS = (None, "true_regime", "trend_volatility")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VAEStageConfig:
-    data: CrossSectionSpec = CrossSectionSpec(MarketSpec("synthetic"))
+    data: CrossSectionSpec = CrossSectionSpec(market=MarketSpec(source="synthetic"))
     latent_size: int = 4
     hidden_sizes: tuple[int, ...] = (64,)
     beta: float = 1.0
@@ -322,9 +322,9 @@ def vae_stage(config: VAEStageConfig) -> VAEStage:
 LABEL_WARMUP = 63  # days before the trend/volatility label exists
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CovarianceRaceConfig:
-    market: MarketSpec = MarketSpec("synthetic")
+    market: MarketSpec = MarketSpec(source="synthetic")
     window: int = 504  # trailing days each monthly estimate sees
     n_factors: int = 4  # PCA factors, and the VAE's latent size
     hidden_sizes: tuple[int, ...] = (64,)
@@ -395,9 +395,9 @@ def covariance_race_stage(config: CovarianceRaceConfig):
 NETWORKS = ("supervised autoencoder", "without decoder", "plain MLP")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SignalStudyConfig:
-    market: MarketSpec = MarketSpec("bundled", start="2000-01-01")
+    market: MarketSpec = MarketSpec(source="bundled", start="2000-01-01")
     horizon: int = 5  # days ahead of the target return
     gap: int = 10  # purge gap between training and validation or test dates, > horizon
     n_splits: int = 3
@@ -434,10 +434,11 @@ def _network(name: str, n_inputs: int, config: SignalStudyConfig) -> torch.nn.Mo
 
     if name == "plain MLP":
         sizes = (*config.hidden_sizes, config.latent_size, *config.hidden_sizes)
-        return MLPRegressor(MLPConfig(n_inputs, sizes, config.dropout))
+        return MLPRegressor(MLPConfig(n_inputs=n_inputs, hidden_sizes=sizes, dropout=config.dropout))
     return SupervisedAutoencoder(SupervisedAEConfig(
-        n_inputs, config.latent_size, config.hidden_sizes, config.hidden_sizes, config.noise_std, config.dropout,
-        config.alpha, config.aux_weight, use_decoder=name == "supervised autoencoder"))
+        n_inputs=n_inputs, latent_size=config.latent_size, hidden_sizes=config.hidden_sizes,
+        head_sizes=config.hidden_sizes, noise_std=config.noise_std, dropout=config.dropout, alpha=config.alpha,
+        aux_weight=config.aux_weight, use_decoder=name == "supervised autoencoder"))
 
 
 def train_network(name: str, features: pd.DataFrame, target: pd.Series, config: SignalStudyConfig):

@@ -27,7 +27,7 @@ from tqdm.auto import trange
 Tensors = torch.Tensor | np.ndarray | Sequence[torch.Tensor | np.ndarray]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     epochs: int = 300
     batch_size: int = 256

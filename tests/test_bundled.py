@@ -54,9 +54,11 @@ def test_credit_spread_of_a_month_is_used_from_the_next_month():
     assert spread.loc["2008-09-30"] != pytest.approx(september)
 
 
-def test_factor_etfs_before_their_listing_raise():
-    with pytest.raises(ValueError, match="start late.*MTUM"):
-        load("bundled", tickers=["AAPL", "MTUM"], start="2010-01-01")
+def test_factor_etfs_before_their_listing_move_the_start_with_a_warning(caplog):
+    market = load("bundled", tickers=["AAPL", "MTUM"], start="2010-01-01")
+    assert market.prices.index[0] >= pd.Timestamp("2013-01-01")
+    assert market.prices.index[0] == market.prices["MTUM"].first_valid_index()
+    assert "moved the start from 2010-01-04" in caplog.text and "MTUM" in caplog.text
 
 
 def test_factor_etfs_from_2014():

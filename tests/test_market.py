@@ -34,9 +34,10 @@ def test_clean_prices_drops_days_without_any_price_and_logs_it(random_prices, ca
     ("mutate", "message"),
     [
         (lambda p: p.assign(B=np.where(np.arange(len(p)) % 5 == 1, np.nan, p["B"])), "miss more than"),
-        (lambda p: p.assign(C=-p["C"]), "non-positive prices in \\['C'\\]"),
+        (lambda p: p.assign(C=-p["C"]), "non-positive prices in \\{'C': '2020-01-01'\\}"),
         (lambda p: p.assign(D=np.nan), "no prices at all for \\['D'\\]"),
-        (lambda p: p.assign(A=np.where(np.arange(len(p)) < 3, np.nan, p["A"])), "start late"),
+        (lambda p: p.assign(B=p["B"].astype(str)), "do not hold numbers"),
+        (lambda p: p.reset_index(drop=True), "DatetimeIndex"),
         (lambda p: pd.concat([p, p.iloc[:1]]), "duplicate dates"),
         (lambda p: p.iloc[:0], "empty"),
     ],
@@ -44,6 +45,20 @@ def test_clean_prices_drops_days_without_any_price_and_logs_it(random_prices, ca
 def test_clean_prices_rejects_bad_panels(random_prices, mutate, message):
     with pytest.raises(ValueError, match=message):
         clean_prices(mutate(random_prices))
+
+
+def test_a_late_starter_moves_the_start_and_says_so(random_prices, caplog):
+    late = random_prices.assign(A=np.where(np.arange(len(random_prices)) < 3, np.nan, random_prices["A"]))
+    cleaned = clean_prices(late)
+    assert cleaned.index[0] == random_prices.index[3] and not cleaned.isna().any().any()
+    assert "moved the start" in caplog.text and "'A'" in caplog.text
+
+
+def test_a_stale_run_is_kept_with_a_warning(random_prices, caplog):
+    stale = random_prices.copy()
+    stale.iloc[100:130, 1] = stale.iloc[100, 1]
+    pd.testing.assert_frame_equal(clean_prices(stale), stale)
+    assert "unchanged for more than max_stale_days=5" in caplog.text and "'B': '1 runs, the longest 30 days" in caplog.text
 
 
 def test_align_to_calendar_never_extends_a_series_past_its_coverage(caplog):
@@ -76,7 +91,7 @@ def test_mean_pairwise_correlation_matches_numpy():
 
 
 def test_unknown_source_names_the_accepted_ones():
-    with pytest.raises(ValueError, match=r"source='yahoo'; expected one of \['synthetic', 'bundled', 'yfinance'\]"):
+    with pytest.raises(ValueError, match=r"source='yahoo'; expected one of \['bundled', 'synthetic', 'yfinance', 'csv'\]"):
         load("yahoo")
 
 

@@ -17,12 +17,12 @@ from helpers.stages import (
 )
 from helpers.train import TrainConfig
 
-TINY = WindowSpec(MarketSpec("synthetic", synthetic_assets=6, synthetic_days=300), window=5)
+TINY = WindowSpec(market=MarketSpec(source="synthetic", synthetic_assets=6, synthetic_days=300), window=5)
 QUICK = TrainConfig(epochs=3, progress=False)
 
 
 def tiny_dense(windows=TINY):
-    return DenseStageConfig(windows, latent_size=3, hidden_sizes=(8,), train=QUICK)
+    return DenseStageConfig(windows=windows, latent_size=3, hidden_sizes=(8,), train=QUICK)
 
 
 def test_dense_stage_embeds_every_window_and_is_cached():
@@ -62,7 +62,7 @@ def test_dense_stage_has_no_look_ahead(monkeypatch):
 
 
 def test_sparse_stage_over_the_dense_embeddings():
-    config = SparseStageConfig(tiny_dense(), n_features=12, k=2, aux_k=4, train=QUICK)
+    config = SparseStageConfig(dense=tiny_dense(), n_features=12, k=2, aux_k=4, train=QUICK)
     stage = sparse_stage(config)
     assert stage.activations.shape == (295, 12)
     assert ((stage.activations > 0).sum(axis=1) <= 2).all()
@@ -71,7 +71,7 @@ def test_sparse_stage_over_the_dense_embeddings():
 
 
 def test_stock_stage_embeds_every_stock():
-    stage = stock_stage(StockStageConfig(TINY, latent_size=2, hidden_sizes=(8,), validation_share=0.4, train=QUICK))
+    stage = stock_stage(StockStageConfig(market=TINY, latent_size=2, hidden_sizes=(8,), validation_share=0.4, train=QUICK))
     assert stage.embeddings.shape == (6, 2)
     assert list(stage.embeddings.index) == list(stage.features.index)
 
@@ -83,18 +83,18 @@ def test_vae_stage_plain_and_conditional():
     from helpers.data import CrossSectionSpec
     from helpers.stages import VAEStageConfig, vae_stage
 
-    data = CrossSectionSpec(MarketSpec("synthetic", synthetic_assets=6, synthetic_days=300))
-    plain = vae_stage(VAEStageConfig(data, latent_size=2, hidden_sizes=(8,), train=QUICK))
+    data = CrossSectionSpec(market=MarketSpec(source="synthetic", synthetic_assets=6, synthetic_days=300))
+    plain = vae_stage(VAEStageConfig(data=data, latent_size=2, hidden_sizes=(8,), train=QUICK))
     assert plain.means.shape == (299, 2) and plain.conditions is None
     assert plain.recon_error.shape == (299, 6) and (plain.kl.to_numpy() >= 0).all()
-    conditional_config = VAEStageConfig(data, latent_size=2, hidden_sizes=(8,), condition="true_regime", train=QUICK)
+    conditional_config = VAEStageConfig(data=data, latent_size=2, hidden_sizes=(8,), condition="true_regime", train=QUICK)
     conditional = vae_stage(conditional_config)
     assert list(conditional.conditions.columns) == ["calm", "stress"]
     covariance = implied_covariance(conditional.saved.load(), conditional.scale, np.full(6, 1e-4),
                                     n_samples=2000, condition=np.array([0.0, 1.0], dtype=np.float32))
     assert covariance.shape == (6, 6) and np.linalg.eigvalsh(covariance).min() >= 1e-4 * 0.99
     with pytest.raises(ValueError, match="condition='weather'"):
-        vae_stage.func(VAEStageConfig(data, condition="weather", train=QUICK))
+        vae_stage.func(VAEStageConfig(data=data, condition="weather", train=QUICK))
     with pytest.raises(ValueError, match="needs the synthetic source"):
-        vae_stage.func(VAEStageConfig(CrossSectionSpec(MarketSpec("bundled", start="2020-01-01")),
+        vae_stage.func(VAEStageConfig(data=CrossSectionSpec(market=MarketSpec(source="bundled", start="2020-01-01")),
                                       condition="true_regime", train=QUICK))

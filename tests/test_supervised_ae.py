@@ -47,7 +47,7 @@ def test_without_decoder_the_loss_is_the_main_term_only():
 def test_training_keeps_the_checkpoints_it_was_asked_for():
     x, y = np.random.default_rng(0).normal(size=(64, 4)), np.random.default_rng(1).normal(size=64)
     config = TrainConfig(epochs=6, patience=6, checkpoint_every=4, checkpoint_epochs=(1,), progress=False)
-    history = fit(MLPRegressor(MLPConfig(4, (8,))), (x, y), (x, y), config)
+    history = fit(MLPRegressor(MLPConfig(n_inputs=4, hidden_sizes=(8,))), (x, y), (x, y), config)
     assert sorted(history.checkpoints) == [1, 4]
     with pytest.raises(ValueError, match="checkpoint_epochs"):
         TrainConfig(epochs=3, checkpoint_epochs=(5,))

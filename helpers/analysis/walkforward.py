@@ -51,6 +51,18 @@ def trailing_history(log_returns: pd.DataFrame, date, window: int) -> pd.DataFra
     return log_returns.iloc[end - window + 1 : end + 1]
 
 
+def _check_every_window_moves(log_returns: pd.DataFrame, dates: pd.DatetimeIndex, window: int) -> None:
+    """A series that never moves in an estimation window makes the sample covariance singular
+    and draws the minimum-variance weight into it; refuse such a window, naming the series."""
+    flat = log_returns.rolling(window).std().reindex(dates) == 0
+    if flat.any().any():
+        date = flat.index[flat.any(axis=1)][0]
+        raise ValueError(
+            f"{list(flat.columns[flat.loc[date]])} do not move in the {window} days to {date.date()}: a stale "
+            "series has no variance, and minimum variance would put its weight there; drop it or move the dates"
+        )
+
+
 def walk_forward(
     log_returns: pd.DataFrame,
     estimators: dict,
@@ -80,6 +92,7 @@ def walk_forward(
             raise ValueError(f"also[{name!r}] refers to {source!r}; expected one of {list(estimators)}")
     days = log_returns.index
     dates = rebalance_dates(days, window)
+    _check_every_window_moves(log_returns, dates, window)
     ends = list(dates[1:]) + [days[-1]]
     holdings = [days[(days > start) & (days <= end)] for start, end in zip(dates, ends, strict=True)]
     attributes = {name: ["covariance_"] + [a for n, (s, a) in also.items() if s == name] for name in estimators}

@@ -99,28 +99,38 @@ def log_returns(prices: pd.DataFrame) -> pd.DataFrame:
     return np.log(prices).diff().iloc[1:]
 
 
-def clean_prices(prices: pd.DataFrame, max_missing: float = 0.02) -> pd.DataFrame:
+MAX_STALE_DAYS = 5
+
+
+def clean_prices(prices: pd.DataFrame, max_missing: float = 0.02, max_stale_days: int = MAX_STALE_DAYS) -> pd.DataFrame:
     """Apply the book's one missing-value rule to a price panel, and say what it changed.
 
-    Days on which no asset traded are dropped. A column may then miss at most
-    `max_missing` of its days after its first quote; those gaps are forward-filled
-    (a stale price, the standard convention for a day without a trade). A column that
-    misses more raises, as do columns with no data, leading gaps and non-positive prices.
+    Days on which no asset traded are dropped. A series that starts later than the others
+    (a ticker listed after the start date) moves the start of the whole panel to its first
+    quote, with a warning naming it. A column may then miss at most `max_missing` of its
+    days; those gaps are forward-filled (a stale price, the standard convention for a day
+    without a trade). A column that misses more raises, as do columns with no data and
+    non-positive prices. A price that stands still for more than `max_stale_days` days in
+    a row is kept with a warning: real panels have such quotes (skfolio's RRC in
+    1990-1992); the models refuse a window in which a series does not move at all.
     """
     if not 0 <= max_missing < 1:
         raise ValueError(f"max_missing={max_missing!r}; expected a fraction in [0, 1)")
     if prices.empty or prices.shape[1] == 0:
         raise ValueError("the price panel is empty: no dates or no tickers")
+    if not isinstance(prices.index, pd.DatetimeIndex):
+        raise ValueError(f"prices need a DatetimeIndex of days, got {type(prices.index).__name__}")
     if prices.index.has_duplicates:
         dupes = prices.index[prices.index.duplicated()].unique()[:5]
         raise ValueError(f"duplicate dates in prices, e.g. {[str(d.date()) for d in dupes]}")
+    not_numeric = [c for c in prices.columns if not pd.api.types.is_numeric_dtype(prices[c])]
+    if not_numeric:
+        raise ValueError(f"price columns {not_numeric} do not hold numbers; every price column must be numeric")
     prices = prices.sort_index().astype(float)
     non_positive = (prices <= 0).any()
     if non_positive.any():
-        raise ValueError(
-            f"non-positive prices in {list(non_positive[non_positive].index)}; "
-            "prices must be > 0 to take log returns"
-        )
+        first = {c: str(prices.index[prices[c] <= 0][0].date()) for c in non_positive[non_positive].index}
+        raise ValueError(f"non-positive prices in {first} (first such day); prices must be > 0 to take log returns")
     empty_days = prices.isna().all(axis=1)
     if empty_days.any():
         logger.warning("dropped %d days on which no asset has a price", int(empty_days.sum()))
@@ -128,12 +138,13 @@ def clean_prices(prices: pd.DataFrame, max_missing: float = 0.02) -> pd.DataFram
     empty_columns = [c for c in prices.columns if prices[c].isna().all()]
     if empty_columns:
         raise ValueError(f"no prices at all for {empty_columns}")
-    late_start = [c for c in prices.columns if pd.isna(prices[c].iloc[0])]
-    if late_start:
-        starts = {c: str(prices[c].first_valid_index().date()) for c in late_start}
-        raise ValueError(
-            f"prices start late for {starts}; choose a start date on or after the latest of these"
-        )
+    firsts = {c: prices[c].first_valid_index() for c in prices.columns}
+    latest = max(firsts.values())
+    if latest > prices.index[0]:
+        late = {c: str(day.date()) for c, day in firsts.items() if day > prices.index[0]}
+        logger.warning("moved the start from %s to %s, the first quote of the latest starter: %s",
+                       prices.index[0].date(), latest.date(), late)
+        prices = prices.loc[latest:]
     missing_share = prices.isna().mean()
     too_sparse = missing_share[missing_share > max_missing]
     if len(too_sparse):
@@ -149,7 +160,27 @@ def clean_prices(prices: pd.DataFrame, max_missing: float = 0.02) -> pd.DataFram
             {c: int(n) for c, n in gaps[gaps > 0].items()},
         )
         prices = prices.ffill()
+    _warn_stale(prices, max_stale_days)
     return prices
+
+
+def _warn_stale(prices: pd.DataFrame, max_stale_days: int) -> None:
+    """Log each series whose price stands still for longer than `max_stale_days` in a row."""
+    unchanged = prices.diff().eq(0)
+    stale = {}
+    for column in prices.columns:
+        run_id = (~unchanged[column]).cumsum()
+        runs = unchanged[column].groupby(run_id).sum()
+        long_runs = runs[runs > max_stale_days]
+        if len(long_runs):
+            last = prices.index[run_id == runs.idxmax()][-1]
+            stale[column] = f"{len(long_runs)} runs, the longest {int(runs.max()) + 1} days to {last.date()}"
+    if stale:
+        logger.warning(
+            "prices unchanged for more than max_stale_days=%d days in a row (stale quotes; kept, but a model "
+            "that needs variance in a window will refuse a window in which a series never moves): %s",
+            max_stale_days, stale,
+        )
 
 
 def describe_indicators(rows: dict[str, tuple[str, str, str]]) -> pd.DataFrame:

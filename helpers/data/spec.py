@@ -1,5 +1,6 @@
 """Which market and which windows, as small frozen values: chapters pass them around and
-the stage cache hashes them."""
+the stage cache hashes them. Fields are keyword-only, so a new field can never shift the
+meaning of an old call."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,23 +9,43 @@ import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
 from helpers.data.market import MarketData
+from helpers.data.sources import SOURCES, load
+from helpers.data.validate import as_count, as_optional_date
 from helpers.data.windows import Splits, WindowedReturns, chronological_split, fit_standardizer, make_windows
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MarketSpec:
+    """The data-source parameters every chapter takes, validated where the reader sets them."""
+
     source: str = "bundled"
     tickers: tuple[str, ...] | None = None  # None: the source's default universe
     start: str | None = None
     end: str | None = None
+    prices_path: str | None = None  # used by source="csv" only: the reader's file of closes
     synthetic_assets: int = 60  # used by source="synthetic" only
     synthetic_days: int = 2520
     synthetic_variant: str = "regimes"  # or "linear": see helpers.data.synthetic.VARIANTS
     seed: int = 0
 
-    def load(self) -> MarketData:
-        from helpers.data import load
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f"source={self.source!r}; expected one of {list(SOURCES)}")
+        if self.tickers is not None:
+            if isinstance(self.tickers, str):
+                raise ValueError(f"tickers={self.tickers!r}; expected a list of tickers such as ['SPY', 'TLT']")
+            object.__setattr__(self, "tickers", tuple(self.tickers) or None)
+        object.__setattr__(self, "start", as_optional_date(self.start, "start"))
+        object.__setattr__(self, "end", as_optional_date(self.end, "end"))
+        object.__setattr__(self, "synthetic_assets", as_count(self.synthetic_assets, "synthetic_assets", minimum=2))
+        object.__setattr__(self, "synthetic_days", as_count(self.synthetic_days, "synthetic_days", minimum=2))
+        object.__setattr__(self, "seed", as_count(self.seed, "seed", minimum=0))
+        if self.source == "csv" and not self.prices_path:
+            raise ValueError("source='csv' needs prices_path, the path of a CSV file of closes (dates x tickers)")
+        if self.source == "synthetic" and (self.tickers or self.end):
+            raise ValueError("the synthetic source takes no tickers or end; set synthetic_assets and synthetic_days")
 
+    def load(self) -> MarketData:
         if self.source == "synthetic":
             requested = {
                 "n_assets": self.synthetic_assets,
@@ -33,16 +54,14 @@ class MarketSpec:
                 "variant": self.synthetic_variant,
             }
             requested |= {"start": self.start} if self.start else {}
-            if self.tickers or self.end:
-                raise ValueError(
-                    "the synthetic source takes no tickers or end; set synthetic_assets and synthetic_days"
-                )
             return load("synthetic", **requested)
         requested = {"tickers": list(self.tickers) if self.tickers else None, "start": self.start, "end": self.end}
+        if self.source == "csv":
+            requested["path"] = self.prices_path
         return load(self.source, **{name: value for name, value in requested.items() if value is not None})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WindowSpec:
     market: MarketSpec = MarketSpec()
     window: int = 20
@@ -55,7 +74,7 @@ class WindowSpec:
         return market, splits, make_windows(market.returns, self.window, splits)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CrossSectionSpec:
     """Each day's cross-section of returns, standardized per asset with training statistics."""
 

@@ -57,7 +57,7 @@ VARIANTS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SyntheticConfig:
     n_assets: int = 60
     n_days: int = 2520

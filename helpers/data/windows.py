@@ -98,10 +98,20 @@ class WindowedReturns:
 
 
 def fit_standardizer(returns: pd.DataFrame, train_days: pd.DatetimeIndex) -> StandardScaler:
-    """Mean and scale of each column over the training days only."""
+    """Mean and scale of each column over the training days only.
+
+    A column that never moves on the training days has no scale to divide by; scikit-learn
+    would quietly use 1, so it raises instead, naming the series.
+    """
     rows = returns.index.intersection(train_days)
     if len(rows) < 2:
         raise ValueError(f"the standardizer needs at least 2 training days, found {len(rows)}")
+    flat = returns.loc[rows].std() == 0
+    if flat.any():
+        raise ValueError(
+            f"{list(flat[flat].index)} do not move on any of the {len(rows)} training days "
+            f"({rows[0].date()}..{rows[-1].date()}): a stale series has no scale; drop it or move the dates"
+        )
     return StandardScaler().set_output(transform="pandas").fit(returns.loc[rows])
 
 

@@ -3,10 +3,16 @@
 A request is keyed by its tickers and dates; once cached it is served with no network.
 yfinance does not raise when it cannot reach the network: it returns an empty frame and
 prints its errors. That case becomes a `DataUnavailableError` naming the failed tickers.
+
+`yfinance.download` is the one boundary with the network. Setting
+LATENT_MARKETS_YFINANCE_DOWNLOAD to "module:function" replaces it by a function with the
+same signature and answer (the test suite's stand-in is tests.yfinance_standin:download);
+its downloads and what is trained on them are cached apart from real ones.
 """
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -15,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.cache import cache_root
+from helpers.cache import DOWNLOAD_ENV, cache_root
 from helpers.data.assemble import assemble_market
 from helpers.data.market import MarketData, align_to_calendar, check_tickers, clean_prices, describe_indicators
 
@@ -57,9 +63,7 @@ def download_closes(tickers: list[str], start: str, end: str) -> pd.DataFrame:
     if path.exists():
         logger.info("served %s from the cache %s", tickers, path)
         return pd.read_parquet(path)
-    import yfinance
-
-    raw = yfinance.download(
+    raw = downloader()(
         tickers, start=start, end=end, auto_adjust=True, progress=False, threads=False, group_by="column"
     )
     closes = _closes(raw, tickers)
@@ -73,6 +77,23 @@ def download_closes(tickers: list[str], start: str, end: str) -> pd.DataFrame:
         )
     _write_atomically(closes[tickers], path)
     return closes[tickers]
+
+
+def downloader():
+    """`yfinance.download`, or the function LATENT_MARKETS_YFINANCE_DOWNLOAD names."""
+    target = os.environ.get(DOWNLOAD_ENV)
+    if not target:
+        import yfinance
+
+        return yfinance.download
+    module, _, name = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise ValueError(
+            f"{DOWNLOAD_ENV}={target!r} names no importable function ({error}); expected 'module:function', "
+            "such as tests.yfinance_standin:download with the repository on PYTHONPATH"
+        ) from error
 
 
 def _closes(raw: pd.DataFrame, tickers: list[str]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from torch import nn
 from helpers.models.layers import check_architecture, check_positive, mlp
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DenseAEConfig:
     n_inputs: int  # window length x number of assets
     latent_size: int = 32

@@ -11,7 +11,7 @@ from torch import nn
 from helpers.models.layers import check_architecture, check_positive, mlp
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MLPConfig:
     n_inputs: int
     hidden_sizes: tuple[int, ...] = (64, 8, 64)

@@ -19,7 +19,7 @@ from torch import nn
 from helpers.models.layers import check_positive
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SparseAEConfig:
     n_inputs: int  # width of the dense embeddings
     n_features: int = 128

@@ -24,7 +24,7 @@ from torch import nn
 from helpers.models.layers import check_architecture, check_positive, mlp
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SupervisedAEConfig:
     n_inputs: int
     latent_size: int = 8

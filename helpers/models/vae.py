@@ -21,7 +21,7 @@ from torch import nn
 from helpers.models.layers import check_architecture, check_positive, mlp
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VAEConfig:
     n_inputs: int  # assets in the cross-section
     latent_size: int = 4
