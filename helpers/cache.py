@@ -13,7 +13,6 @@ from pathlib import Path
 
 from joblib import Memory
 
-
 DOWNLOAD_ENV = "LATENT_MARKETS_YFINANCE_DOWNLOAD"
 
 

@@ -13,6 +13,7 @@ import ast
 import warnings
 from pathlib import Path
 
+import jupytext
 import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue
@@ -26,8 +27,6 @@ class FindingNotHeld(AssertionError):
 
 def default_parameters(chapter: str) -> dict:
     """The values of the `parameters` cell of notebooks/<chapter>.md, as the chapter's text sets them."""
-    import jupytext
-
     path = NOTEBOOKS / f"{chapter}.md"
     if not path.exists():
         raise ValueError(f"chapter={chapter!r}: no {path}; expected the stem of a notebooks/NN_name.md file")
@@ -50,7 +49,8 @@ def at_defaults(chapter: str, namespace: dict) -> bool:
             return list(value) == list(default)
         return value == default
 
-    return all(name in namespace and same(namespace[name], value) for name, value in default_parameters(chapter).items())
+    defaults = default_parameters(chapter)
+    return all(name in namespace and same(namespace[name], value) for name, value in defaults.items())
 
 
 class Findings:

@@ -58,7 +58,8 @@ def test_a_stale_run_is_kept_with_a_warning(random_prices, caplog):
     stale = random_prices.copy()
     stale.iloc[100:130, 1] = stale.iloc[100, 1]
     pd.testing.assert_frame_equal(clean_prices(stale), stale)
-    assert "unchanged for more than max_stale_days=5" in caplog.text and "'B': '1 runs, the longest 30 days" in caplog.text
+    assert "unchanged for more than max_stale_days=5" in caplog.text
+    assert "'B': '1 runs, the longest 30 days" in caplog.text
 
 
 def test_align_to_calendar_never_extends_a_series_past_its_coverage(caplog):
@@ -91,7 +92,8 @@ def test_mean_pairwise_correlation_matches_numpy():
 
 
 def test_unknown_source_names_the_accepted_ones():
-    with pytest.raises(ValueError, match=r"source='yahoo'; expected one of \['bundled', 'synthetic', 'yfinance', 'csv'\]"):
+    accepted = r"\['bundled', 'synthetic', 'yfinance', 'csv'\]"
+    with pytest.raises(ValueError, match=rf"source='yahoo'; expected one of {accepted}"):
         load("yahoo")
 
 

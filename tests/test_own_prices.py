@@ -31,8 +31,8 @@ def test_a_file_with_benchmark_and_vix(closes, tmp_path):
 def test_without_a_benchmark_column_the_equal_weight_index_stands_in(closes, tmp_path):
     market = load("csv", path=write(closes.drop(columns=["benchmark", "vix"]), tmp_path))
     assert market.benchmark.name == "equal_weight" and "equal-weight" in market.notes[0]
-    expected = np.log(closes[list("ABCD")]).diff().mean(axis=1).iloc[1:]
-    np.testing.assert_allclose(np.log(market.benchmark).diff().iloc[1:], expected)
+    expected = closes[list("ABCD")].pct_change().mean(axis=1).iloc[1:]
+    np.testing.assert_allclose(market.benchmark.pct_change().iloc[1:], expected)
 
 
 def test_a_dataframe_and_a_market_spec_load_the_same(closes, tmp_path):

@@ -55,7 +55,8 @@ def test_default_parameters_are_read_from_the_chapter():
     assert defaults["source"] == "bundled" and defaults["window"] == 20 and defaults["tickers"] is None
     assert at_defaults("01_data", dict(defaults))
     assert not at_defaults("01_data", defaults | {"source": "synthetic"})
-    assert at_defaults("02_dense_autoencoder", default_parameters("02_dense_autoencoder") | {"hidden_sizes": (256, 128)})
+    dense_defaults = default_parameters("02_dense_autoencoder")
+    assert at_defaults("02_dense_autoencoder", dense_defaults | {"hidden_sizes": (256, 128)})
     with pytest.raises(ValueError, match="chapter='99_nothing'"):
         default_parameters("99_nothing")
 

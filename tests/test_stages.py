@@ -71,7 +71,8 @@ def test_sparse_stage_over_the_dense_embeddings():
 
 
 def test_stock_stage_embeds_every_stock():
-    stage = stock_stage(StockStageConfig(market=TINY, latent_size=2, hidden_sizes=(8,), validation_share=0.4, train=QUICK))
+    config = StockStageConfig(market=TINY, latent_size=2, hidden_sizes=(8,), validation_share=0.4, train=QUICK)
+    stage = stock_stage(config)
     assert stage.embeddings.shape == (6, 2)
     assert list(stage.embeddings.index) == list(stage.features.index)
 
@@ -87,7 +88,8 @@ def test_vae_stage_plain_and_conditional():
     plain = vae_stage(VAEStageConfig(data=data, latent_size=2, hidden_sizes=(8,), train=QUICK))
     assert plain.means.shape == (299, 2) and plain.conditions is None
     assert plain.recon_error.shape == (299, 6) and (plain.kl.to_numpy() >= 0).all()
-    conditional_config = VAEStageConfig(data=data, latent_size=2, hidden_sizes=(8,), condition="true_regime", train=QUICK)
+    conditional_config = VAEStageConfig(data=data, latent_size=2, hidden_sizes=(8,), condition="true_regime",
+                                        train=QUICK)
     conditional = vae_stage(conditional_config)
     assert list(conditional.conditions.columns) == ["calm", "stress"]
     covariance = implied_covariance(conditional.saved.load(), conditional.scale, np.full(6, 1e-4),

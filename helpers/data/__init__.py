@@ -4,6 +4,7 @@ from __future__ import annotations
 from helpers.data.bundled import load_bundled
 from helpers.data.market import MarketData, clean_prices, log_returns
 from helpers.data.own_prices import load_csv
+from helpers.data.sources import SOURCES, load
 from helpers.data.spec import CrossSectionSpec, MarketSpec, WindowSpec
 from helpers.data.synthetic import SyntheticConfig, SyntheticTruth, simulate
 from helpers.data.windows import (
@@ -15,7 +16,6 @@ from helpers.data.windows import (
     make_windows,
     rolling_windows,
 )
-from helpers.data.sources import SOURCES, load
 from helpers.data.yahoo import DataUnavailableError, load_yfinance
 
 __all__ = [

@@ -47,7 +47,8 @@ def load_bundled(
     """skfolio's S&P 500 stocks and factor ETFs with the S&P 500 index as benchmark.
 
     The 20 stocks span 1990-01-02..2022-12-28 and the factor ETFs 2014-01-02..2022-12-28;
-    asking for an ETF with an earlier start raises rather than trimming silently.
+    asking for an ETF with an earlier start moves the start to its first quote, with a
+    warning (see `clean_prices`).
     Indicators: arch's VIX (2014..2019) and WTI oil price (1986..2019), the BAA-AAA credit
     spread from arch's monthly Moody's yields (used from the month after each average),
     and the derived realized volatility, momentum and mean correlation.

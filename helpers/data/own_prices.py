@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from helpers.data.assemble import assemble_market
-from helpers.data.market import ASSET_COLUMNS, MarketData, align_to_calendar, check_tickers, clean_prices
-from helpers.data.market import describe_indicators
+from helpers.data.market import (
+    ASSET_COLUMNS,
+    MarketData,
+    align_to_calendar,
+    check_tickers,
+    clean_prices,
+    describe_indicators,
+)
 
 DEFAULT_BENCHMARK = "benchmark"
 DEFAULT_INDICATORS = {
@@ -82,11 +87,9 @@ def load_csv(
     if frame.empty:
         raise ValueError(f"{origin} has no rows between start={start!r} and end={end!r}")
 
-    benchmark_column = _present(frame, benchmark, DEFAULT_BENCHMARK, "benchmark", origin)
+    benchmark_column = _column(frame, benchmark, benchmark != DEFAULT_BENCHMARK, "benchmark", origin)
     indicator_columns = [
-        name
-        for name in indicators
-        if _present(frame, name, name if name in DEFAULT_INDICATORS else None, "indicators", origin)
+        name for name in indicators if _column(frame, name, name not in DEFAULT_INDICATORS, "indicators", origin)
     ]
     asset_columns = [c for c in frame.columns if c != benchmark_column and c not in indicator_columns]
     if tickers is not None:
@@ -104,7 +107,7 @@ def load_csv(
         index = clean_prices(frame[[benchmark_column]].loc[days], max_missing=max_missing)[benchmark_column]
         benchmark_origin = f"column {benchmark_column!r} of {origin}"
     else:
-        index = 100 * np.exp(np.log(closes).diff().fillna(0).mean(axis=1).cumsum()).rename("equal_weight")
+        index = (100 * (1 + closes.pct_change().fillna(0.0).mean(axis=1)).cumprod()).rename("equal_weight")
         benchmark_origin = "the equal-weight index of the assets (derived: the file has no benchmark column)"
     observed = pd.DataFrame({name: align_to_calendar(frame[name], days) for name in indicator_columns}, index=days)
     observed_info = describe_indicators(
@@ -121,11 +124,11 @@ def load_csv(
     )
 
 
-def _present(frame: pd.DataFrame, name: str | None, default: str | None, parameter: str, origin: str) -> str | None:
-    """`name` if it is a column; None where only a default was missing; else a clear error."""
+def _column(frame: pd.DataFrame, name: str | None, required: bool, parameter: str, origin: str) -> str | None:
+    """`name` if it is a column; None if it is not and was only a default; else a clear error."""
     if name is None or name in frame.columns:
         return name
-    if name == default:
+    if not required:
         return None
     raise ValueError(f"{parameter}: {name!r} is not a column of {origin}; its columns are {list(frame.columns)}")
 
@@ -136,7 +139,9 @@ def _asset_metadata(assets_path: str | Path | None, tickers: list[str]) -> pd.Da
     metadata = pd.read_csv(assets_path, index_col=0)
     missing_columns = set(ASSET_COLUMNS) - set(metadata.columns)
     if missing_columns:
-        raise ValueError(f"assets_path {assets_path}: needs columns {list(ASSET_COLUMNS)}, lacks {sorted(missing_columns)}")
+        raise ValueError(
+            f"assets_path {assets_path}: needs columns {list(ASSET_COLUMNS)}, lacks {sorted(missing_columns)}"
+        )
     missing = [t for t in tickers if t not in metadata.index]
     if missing:
         raise ValueError(f"assets_path {assets_path} has no row for {missing}")
