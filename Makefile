@@ -37,19 +37,20 @@ $(CHROMIUM):
 	fi
 
 unit: $(INSTALLED)
-	$(BIN)/python -m pytest tests -m "not browser"
+	$(BIN)/python -m pytest tests -m "not browser and not documented"
 
 # Every chapter on every source; yfinance answers from the test suite's stand-in, never the
 # network, and its downloads and stages are cached apart (helpers.cache).
 SMOKE_SOURCES := bundled synthetic yfinance csv
 STANDIN := LATENT_MARKETS_YFINANCE_DOWNLOAD=tests.yfinance_standin:download PYTHONPATH=$(CURDIR)
 
-notebooks: $(INSTALLED)  ## every chapter under its smoke parameters on every source, every cell checked by nbval
+notebooks: $(INSTALLED)  ## every chapter on every source at smoke sizes, checked by nbval; every documented rerun
 	rm -rf $(SMOKE)
 	for source in $(SMOKE_SOURCES); do \
 		$(STANDIN) $(BIN)/python -m tests.prepare_smoke $(SMOKE)/$$source --source $$source || exit 1; \
 	done
 	$(STANDIN) $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(SMOKE)
+	$(BIN)/python -m pytest tests -m documented
 
 browser: $(INSTALLED)  ## headless Chromium over every page of _build/html
 	$(BIN)/python -m pytest tests -m browser

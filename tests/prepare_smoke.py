@@ -5,8 +5,8 @@
 Each chapter in notebooks/ needs an entry in tests/smoke.yml; papermill only injects the
 parameters (prepare_only), and nbval then executes and checks every cell. With --source,
 every chapter runs on that source: "yfinance" needs the stand-in switched on
-(LATENT_MARKETS_YFINANCE_DOWNLOAD=tests.yfinance_standin:download) and "csv" reads a
-file of closes that this script writes next to the notebooks.
+(LATENT_MARKETS_YFINANCE_DOWNLOAD=tests.yfinance_standin:download) and "csv" reads the
+worked example of book/rerun.md, written next to the notebooks by the snippet shown there.
 """
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ import papermill
 import yaml
 
 from helpers.data import SOURCES
+from tests.documented import write_example_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE_PARAMETERS = ROOT / "tests" / "smoke.yml"
-CSV_TICKERS = ["AAPL", "JPM", "XOM", "JNJ", "PG", "MSFT", "CVX", "KO"]
 
 
 def chapters() -> list[Path]:
@@ -32,21 +32,11 @@ def smoke_parameters() -> dict[str, dict]:
     return yaml.safe_load(SMOKE_PARAMETERS.read_text()) or {}
 
 
-def write_example_csv(path: Path) -> Path:
-    """The worked example of book/rerun.md: closes of eight bundled stocks, the index and the VIX."""
-    from helpers.data import load
-
-    market = load("bundled", tickers=CSV_TICKERS, start="2008-01-01")
-    frame = market.prices.assign(benchmark=market.benchmark, vix=market.indicators["vix"])
-    frame.to_csv(path)
-    return path
-
-
 def source_parameters(source: str, output_dir: Path) -> dict:
     if source not in SOURCES:
         raise SystemExit(f"--source {source!r}; expected one of {list(SOURCES)}")
     if source == "csv":
-        return {"source": "csv", "prices_path": str(write_example_csv(output_dir / "my_prices.csv").resolve())}
+        return {"source": "csv", "prices_path": str(write_example_csv(output_dir).resolve())}
     return {"source": source}
 
 
