@@ -6,7 +6,7 @@ import pytest
 
 from helpers.data import clean_prices, load, log_returns
 from helpers.data.indicators import mean_pairwise_correlation, monthly_to_daily
-from helpers.data.market import align_to_calendar
+from helpers.data.market import align_to_calendar, stale_runs
 
 
 def test_log_returns_drop_the_first_day(random_prices):
@@ -60,6 +60,17 @@ def test_a_stale_run_is_kept_with_a_warning(random_prices, caplog):
     pd.testing.assert_frame_equal(clean_prices(stale), stale)
     assert "unchanged for more than max_stale_days=5" in caplog.text
     assert "'B': '1 runs, the longest 30 days" in caplog.text
+
+
+def test_stale_runs_lists_each_stretch_at_one_price(random_prices):
+    stale = random_prices.copy()
+    stale.iloc[10:17, 0] = stale.iloc[10, 0]  # 7 days at one price: listed
+    stale.iloc[50:55, 0] = stale.iloc[50, 0]  # 5 days: 4 unchanged, within the limit
+    stale.iloc[200:300, 3] = stale.iloc[200, 3]
+    runs = stale_runs(stale, max_stale_days=5)
+    assert list(runs["ticker"]) == ["A", "D"] and list(runs["days"]) == [7, 100]
+    assert runs["first"].iloc[0] == stale.index[10] and runs["last"].iloc[0] == stale.index[16]
+    assert stale_runs(random_prices).empty
 
 
 def test_align_to_calendar_never_extends_a_series_past_its_coverage(caplog):

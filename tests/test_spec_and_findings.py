@@ -28,6 +28,7 @@ def test_market_spec_takes_parameters_as_papermill_and_jupyter_pass_them():
         ({"synthetic_assets": 2.5}, r"synthetic_assets=2.5; expected a whole number"),
         ({"start": "last year"}, r"start='last year'; expected a date"),
         ({"tickers": "SPY"}, r"tickers='SPY'; expected a list"),
+        ({"tickers": []}, r"tickers=\[\]; give at least one ticker"),
         ({"source": "synthetic", "tickers": ["A"]}, "takes no tickers"),
     ],
 )

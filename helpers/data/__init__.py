@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from helpers.data.bundled import load_bundled
-from helpers.data.market import MarketData, clean_prices, log_returns
+from helpers.data.market import MAX_STALE_DAYS, MarketData, clean_prices, log_returns, stale_runs
 from helpers.data.own_prices import load_csv
 from helpers.data.sources import SOURCES, load
 from helpers.data.spec import CrossSectionSpec, MarketSpec, WindowSpec
@@ -21,6 +21,7 @@ from helpers.data.yahoo import DataUnavailableError, load_yfinance
 __all__ = [
     "CrossSectionSpec",
     "DataUnavailableError",
+    "MAX_STALE_DAYS",
     "MarketData",
     "MarketSpec",
     "SOURCES",
@@ -41,4 +42,5 @@ __all__ = [
     "make_windows",
     "rolling_windows",
     "simulate",
+    "stale_runs",
 ]

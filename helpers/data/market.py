@@ -164,17 +164,30 @@ def clean_prices(prices: pd.DataFrame, max_missing: float = 0.02, max_stale_days
     return prices
 
 
-def _warn_stale(prices: pd.DataFrame, max_stale_days: int) -> None:
-    """Log each series whose price stands still for longer than `max_stale_days` in a row."""
+def stale_runs(prices: pd.DataFrame, max_stale_days: int = MAX_STALE_DAYS) -> pd.DataFrame:
+    """Every stretch in which a price is unchanged on more than `max_stale_days` days in a row.
+
+    One row per stretch: the ticker, its first and last day at that price, and `days`,
+    the number of days at that price (the unchanged days and the day the price was set).
+    """
+    rows = []
     unchanged = prices.diff().eq(0)
-    stale = {}
     for column in prices.columns:
         run_id = (~unchanged[column]).cumsum()
-        runs = unchanged[column].groupby(run_id).sum()
-        long_runs = runs[runs > max_stale_days]
-        if len(long_runs):
-            last = prices.index[run_id == runs.idxmax()][-1]
-            stale[column] = f"{len(long_runs)} runs, the longest {int(runs.max()) + 1} days to {last.date()}"
+        lengths = unchanged[column].groupby(run_id).sum()
+        for run, length in lengths[lengths > max_stale_days].items():
+            days = prices.index[run_id == run]
+            rows.append({"ticker": column, "first": days[0], "last": days[-1], "days": int(length) + 1})
+    return pd.DataFrame(rows, columns=["ticker", "first", "last", "days"])
+
+
+def _warn_stale(prices: pd.DataFrame, max_stale_days: int) -> None:
+    """Log each series whose price stands still for longer than `max_stale_days` in a row."""
+    runs = stale_runs(prices, max_stale_days)
+    stale = {}
+    for ticker, group in runs.groupby("ticker", sort=False):
+        longest = group.loc[group["days"].idxmax()]
+        stale[ticker] = f"{len(group)} runs, the longest {longest['days']} days to {longest['last'].date()}"
     if stale:
         logger.warning(
             "prices unchanged for more than max_stale_days=%d days in a row (stale quotes; kept, but a model "

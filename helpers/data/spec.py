@@ -34,7 +34,9 @@ class MarketSpec:
         if self.tickers is not None:
             if isinstance(self.tickers, str):
                 raise ValueError(f"tickers={self.tickers!r}; expected a list of tickers such as ['SPY', 'TLT']")
-            object.__setattr__(self, "tickers", tuple(self.tickers) or None)
+            if len(self.tickers) == 0:
+                raise ValueError("tickers=[]; give at least one ticker, or None for the source's default universe")
+            object.__setattr__(self, "tickers", tuple(self.tickers))
         object.__setattr__(self, "start", as_optional_date(self.start, "start"))
         object.__setattr__(self, "end", as_optional_date(self.end, "end"))
         object.__setattr__(self, "synthetic_assets", as_count(self.synthetic_assets, "synthetic_assets", minimum=2))
