@@ -70,7 +70,8 @@ def test_stale_runs_lists_each_stretch_at_one_price(random_prices):
     runs = stale_runs(stale, max_stale_days=5)
     assert list(runs["ticker"]) == ["A", "D"] and list(runs["days"]) == [7, 100]
     assert runs["first"].iloc[0] == stale.index[10] and runs["last"].iloc[0] == stale.index[16]
-    assert stale_runs(random_prices).empty
+    none = stale_runs(random_prices)
+    assert none.empty and pd.api.types.is_datetime64_any_dtype(none["first"]), "an empty table keeps its types"
 
 
 def test_align_to_calendar_never_extends_a_series_past_its_coverage(caplog):
@@ -111,3 +112,20 @@ def test_unknown_source_names_the_accepted_ones():
 def test_unknown_synthetic_option_is_a_clear_error():
     with pytest.raises(ValueError, match="n_stocks"):
         load("synthetic", n_stocks=10)
+
+
+def test_stress_reference_is_the_truth_when_simulated_and_the_named_episodes_otherwise(small_synthetic, random_prices):
+    from types import SimpleNamespace
+
+    from helpers.data.episodes import stress_reference
+
+    days = small_synthetic.returns.index
+    stress, name = stress_reference(small_synthetic, days)
+    pd.testing.assert_series_equal(stress, (small_synthetic.truth.regimes.reindex(days) == 1).rename("stress"))
+    assert "true stress regime" in name
+    real = SimpleNamespace(truth=None)
+    covid = pd.bdate_range("2019-06-01", "2020-12-31")
+    stress, name = stress_reference(real, covid)
+    assert stress["2020-03-16"] and not stress["2019-06-03"] and name == "the named stress episodes"
+    with pytest.raises(ValueError, match=r"2016-01-01\.\.2016-12-30 are all inside or all outside the named"):
+        stress_reference(real, pd.bdate_range("2016-01-01", "2016-12-31"))

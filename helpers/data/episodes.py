@@ -1,4 +1,5 @@
-"""Named stress episodes of the US market, used to shade figures and to group days."""
+"""Named stress episodes of the US market, used to shade figures and to group days, and the
+days a stress call is scored against on any source."""
 from __future__ import annotations
 
 import pandas as pd
@@ -17,3 +18,22 @@ def episode_mask(days: pd.DatetimeIndex, episodes: dict[str, tuple[str, str]] = 
     for name, (first, last) in episodes.items():
         labels[(days >= pd.Timestamp(first)) & (days <= pd.Timestamp(last))] = name
     return labels
+
+
+def stress_reference(market, days: pd.DatetimeIndex) -> tuple[pd.Series, str]:
+    """The days a stress call is scored against, and what they are.
+
+    A simulated market knows its stress regime, so that is the reference; a real market
+    has the named episodes. Scoring needs both stress and other days among `days`; a rerun
+    whose days cover no episode gets an error saying so rather than a score of nothing.
+    """
+    if market.truth is not None:
+        stress, name = market.truth.regimes.reindex(days) == 1, "the true stress regime of the simulated market"
+    else:
+        stress, name = episode_mask(days).notna(), "the named stress episodes"
+    if stress.all() or not stress.any():
+        raise ValueError(
+            f"the days {days[0].date()}..{days[-1].date()} are all inside or all outside {name}, so no stress "
+            f"call can be scored; choose dates that also cover one of {list(STRESS_EPISODES)}"
+        )
+    return stress.rename("stress"), name

@@ -178,7 +178,8 @@ def stale_runs(prices: pd.DataFrame, max_stale_days: int = MAX_STALE_DAYS) -> pd
         for run, length in lengths[lengths > max_stale_days].items():
             days = prices.index[run_id == run]
             rows.append({"ticker": column, "first": days[0], "last": days[-1], "days": int(length) + 1})
-    return pd.DataFrame(rows, columns=["ticker", "first", "last", "days"])
+    columns = {"ticker": str, "first": "datetime64[ns]", "last": "datetime64[ns]", "days": int}
+    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
 
 
 def _warn_stale(prices: pd.DataFrame, max_stale_days: int) -> None:
