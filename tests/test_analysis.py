@@ -64,6 +64,15 @@ def test_stock_features_one_row_per_stock(random_prices):
     assert features.shape[1] % 3 == 0 and not features.isna().any().any()
 
 
+def test_stock_features_of_the_benchmark_itself_are_finite(random_prices):
+    benchmark = random_prices["A"].rename("A")
+    features = stock_features(random_prices, benchmark, random_prices.index[1:200], step=5)
+    assert not features.isna().any().any()
+    residual_columns = [c for c in features.columns if not c.startswith("ma_distance")]
+    assert (features.loc["A", residual_columns] == 0).all(), "the benchmark has no residual beyond itself"
+    assert features.loc["B", residual_columns].abs().sum() > 0
+
+
 def test_sparse_metrics_known_answers():
     x = np.array([[1.0, 0.0], [-1.0, 0.0]])
     features = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]])

@@ -97,12 +97,15 @@ def stock_features(prices: pd.DataFrame, benchmark: pd.Series, days: pd.Datetime
     and 20-day volatility, sampled every `step` days over `days`, each series z-scored.
 
     Residual returns remove each stock's beta to the benchmark (estimated over `days`), so
-    stocks group by what they share beyond the market: their sector.
+    stocks group by what they share beyond the market: their sector. An asset that is the
+    benchmark (SPY in the yfinance universe) has no residual: its residual features are 0,
+    where z-scoring nothing would divide zero by zero.
     """
     returns = np.log(prices).diff().loc[days]
     bench = np.log(benchmark).diff().loc[days]
     beta = returns.apply(lambda column: np.cov(column, bench)[0, 1]) / bench.var()
     residual = returns - np.outer(bench, beta)
+    residual.loc[:, residual.std() <= 1e-8 * returns.std()] = 0.0
     blocks = {
         "residual_return_5d": residual.rolling(5).sum(),
         "ma_distance_20d": np.log(prices / prices.rolling(20).mean()).loc[days],
@@ -111,6 +114,7 @@ def stock_features(prices: pd.DataFrame, benchmark: pd.Series, days: pd.Datetime
     sampled = []
     for name, frame in blocks.items():
         frame = frame.iloc[19::step]
-        frame = (frame - frame.mean()) / frame.std()
+        spread = frame.std()
+        frame = (frame - frame.mean()) / spread.where(spread > 0, 1.0)
         sampled.append(frame.T.set_axis([f"{name}@{d:%Y-%m-%d}" for d in frame.index], axis=1))
     return pd.concat(sampled, axis=1)
