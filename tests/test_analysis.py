@@ -7,6 +7,7 @@ import pytest
 
 from helpers.analysis.embedding import (
     MarketStates,
+    asset_groups,
     pca_reconstruction,
     reconstruction_r2,
     state_profiles,
@@ -71,6 +72,19 @@ def test_stock_features_of_the_benchmark_itself_are_finite(random_prices):
     residual_columns = [c for c in features.columns if not c.startswith("ma_distance")]
     assert (features.loc["A", residual_columns] == 0).all(), "the benchmark has no residual beyond itself"
     assert features.loc["B", residual_columns].abs().sum() > 0
+
+
+def test_asset_groups_prefer_sectors_then_asset_classes_else_none():
+    def assets(classes, sectors):
+        return pd.DataFrame({"asset_class": classes, "sector": sectors}, index=[f"T{i}" for i in range(len(classes))])
+
+    stocks = assets(["equity"] * 4, ["Tech", "Tech", "Energy", "Energy"])
+    assert asset_groups(stocks).name == "sector"
+    one_fund_per_sector = assets(["equity", "equity", "treasury", "treasury"], ["A", "B", "C", "D"])
+    assert list(asset_groups(one_fund_per_sector)) == ["equity", "equity", "treasury", "treasury"]
+    assert asset_groups(assets(["unknown"] * 3, ["unknown"] * 3)) is None
+    assert asset_groups(assets(["equity", "treasury", "gold"], ["A", "B", "C"])) is None, "every asset alone"
+    assert asset_groups(assets(["equity"] * 3, ["A", "B", "C"])) is None, "all in one class"
 
 
 def test_sparse_metrics_known_answers():

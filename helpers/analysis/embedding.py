@@ -118,3 +118,17 @@ def stock_features(prices: pd.DataFrame, benchmark: pd.Series, days: pd.Datetime
         frame = (frame - frame.mean()) / spread.where(spread > 0, 1.0)
         sampled.append(frame.T.set_axis([f"{name}@{d:%Y-%m-%d}" for d in frame.index], axis=1))
     return pd.concat(sampled, axis=1)
+
+
+def asset_groups(assets: pd.DataFrame) -> pd.Series | None:
+    """Labels that can score a clustering of the assets: their sectors where those group them,
+    else their asset classes (an ETF universe has one sector per fund); None when neither does.
+
+    A labelling scores nothing when a label is unknown, when every asset is alone in its group
+    (any clustering into that many groups matches it) or when all share one group.
+    """
+    for column in ("sector", "asset_class"):
+        labels = assets[column]
+        if not labels.eq("unknown").any() and 1 < labels.nunique() < len(labels):
+            return labels
+    return None
