@@ -12,17 +12,20 @@ export CHROMIUM ?= /usr/bin/chromium
 export TQDM_DISABLE := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test unit notebooks site browser rerun bench clean
+.PHONY: book test lint unit notebooks site browser rerun bench numbers clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --editable ".[book,test]"
 	touch $@
 
+# Jupyter Book keys a chapter's execution by its own text: helpers.cache empties that cache
+# when the helpers' code changed since it was filled, so no chapter shows stale outputs.
 book: $(INSTALLED)  ## execute every chapter and build the site into _build/html
+	$(BIN)/python -m helpers.cache _build/.jupyter_cache
 	$(BIN)/jupyter-book build . --builder html $(BUILD_FLAGS)
 
-test: $(CHROMIUM) unit notebooks book browser  ## the whole suite, in order, failing on the first failure
+test: $(CHROMIUM) lint unit notebooks book browser  ## the whole suite, in order, failing on the first failure
 
 # What pip cannot install: Debian's Chromium, with apt when running as root, else one clear line.
 $(CHROMIUM):
@@ -35,6 +38,9 @@ $(CHROMIUM):
 			"(sudo apt-get install chromium) or set CHROMIUM=/path/to/chromium"; \
 		exit 2; \
 	fi
+
+lint: $(INSTALLED)  ## ruff over the helpers, tests and benchmarks (rules in pyproject.toml)
+	$(BIN)/ruff check helpers tests bench
 
 unit: $(INSTALLED)
 	$(BIN)/python -m pytest tests -m "not browser and not documented"
@@ -66,6 +72,9 @@ rerun: $(INSTALLED)  ## make rerun NB=notebooks/01_data.md ARGS="-p source synth
 bench: $(INSTALLED)  ## training speed against a reference loop, and cold/warm book build times
 	$(BIN)/python -m bench.train_speed
 	$(BIN)/python -m bench.book_build
+
+numbers: $(INSTALLED)  ## every glued value of the built book in _build/numbers.csv (chapter, name, value)
+	$(BIN)/python -m helpers.glued _build/jupyter_execute/notebooks _build/numbers.csv
 
 clean:
 	rm -rf _build .cache

@@ -1,19 +1,36 @@
 """Where the book keeps what it downloads and what it computes once.
 
-Shared stages (a trained model and its outputs for one configuration) are cached with
-joblib.Memory, keyed by a hash of their arguments: a chapter that needs another chapter's
-result recomputes it or finds it here, never in a file that exists only because another
-notebook ran first. joblib drops an entry when the cached function's own code changes,
-but not when code it calls does: after changing helpers, `make clean` empties the cache.
+Shared stages (a trained model and its outputs for one configuration) are cached on disk:
+a chapter that needs another chapter's result recomputes it or finds it here, never in a
+file that exists only because another notebook ran first. A stage's key is its name, its
+configuration without the fields that only change how it is shown (a progress label), and
+a digest of the whole helpers package, so editing any helper retires every cached stage
+instead of serving a result the new code would not compute. The book's own execution
+cache is retired the same way (`python -m helpers.cache BOOK_CACHE`, run by `make book`).
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
 import os
+import shutil
+import sys
+import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
-from joblib import Memory
+import joblib
 
 DOWNLOAD_ENV = "LATENT_MARKETS_YFINANCE_DOWNLOAD"
+PACKAGE = Path(__file__).resolve().parent
+# Mark a dataclass field that changes how a computation is shown, not what it computes:
+# `field(default=..., metadata=PRESENTATION)` leaves it out of cache keys.
+PRESENTATION = {"presentation": True}
+DIGEST_FILE = "helpers.digest"
+
+Result = TypeVar("Result")
 
 
 def cache_root() -> Path:
@@ -24,8 +41,93 @@ def cache_root() -> Path:
     are never served as real ones.
     """
     configured = os.environ.get("LATENT_MARKETS_CACHE")
-    root = Path(configured) if configured else Path(__file__).resolve().parent.parent / ".cache"
+    root = Path(configured) if configured else PACKAGE.parent / ".cache"
     return root / "standin" if os.environ.get(DOWNLOAD_ENV) else root
 
 
-memory = Memory(cache_root() / "stages", verbose=0)
+@functools.cache
+def code_digest() -> str:
+    """The digest of the helpers package, taken once per process: that of the code a running
+    kernel imported, even if the files change under it."""
+    return package_digest(PACKAGE)
+
+
+def package_digest(package: Path) -> str:
+    """A digest of every Python file of a package, by relative path and content."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def computed_fields(value: Any) -> Any:
+    """A dataclass (nested ones too) as its type and the fields that decide what it computes."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {
+            f.name: computed_fields(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not f.metadata.get("presentation")
+        }
+        return (type(value).__qualname__, fields)
+    if isinstance(value, list | tuple):
+        return type(value)(computed_fields(item) for item in value)
+    return value
+
+
+def stage_key(name: str, config: Any, digest: str | None = None) -> str:
+    return joblib.hash((name, computed_fields(config), digest or code_digest()))
+
+
+def cached_stage(compute: Callable[[Any], Result]) -> Callable[[Any], Result]:
+    """Cache a stage, a function of one frozen config, on disk under its key.
+
+    An entry is written whole or not at all (a temporary file renamed into place), and one
+    that cannot be read (a run killed while writing, a disk error) is recomputed with a
+    warning, so the cache heals instead of failing every later run. `.func` is the uncached
+    stage and `.key(config)` its key.
+    """
+
+    @functools.wraps(compute)
+    def stage(config):
+        key = stage_key(compute.__qualname__, config)
+        path = cache_root() / "stages" / compute.__qualname__ / f"{key}.joblib"
+        if path.exists():
+            try:
+                return joblib.load(path)
+            except Exception as error:
+                warnings.warn(f"recomputing {compute.__qualname__}: its cached {path} is unreadable ({error!r})",
+                              stacklevel=2)
+        result = compute(config)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        joblib.dump(result, partial)
+        os.replace(partial, path)
+        return result
+
+    stage.func = compute
+    stage.key = lambda config: stage_key(compute.__qualname__, config)
+    return stage
+
+
+def retire_if_code_changed(book_cache: Path, digest: str | None = None) -> bool:
+    """Empty Jupyter Book's execution cache when the helpers changed since it was filled.
+
+    That cache keys a chapter by its own text only, so without this a chapter whose helpers
+    changed would be served from its old outputs. Returns whether the cache was emptied.
+    """
+    digest = digest or code_digest()
+    record = book_cache.parent / DIGEST_FILE
+    changed = not record.exists() or record.read_text().strip() != digest
+    if changed:
+        shutil.rmtree(book_cache, ignore_errors=True)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(digest + "\n")
+    return changed
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m helpers.cache BOOK_CACHE (e.g. _build/.jupyter_cache)")
+    if retire_if_code_changed(Path(sys.argv[1])):
+        print(f"helpers changed since {sys.argv[1]} was filled (or it is new): every chapter executes afresh")

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from helpers.analysis.embedding import reconstruction_r2
-from helpers.cache import memory
+from helpers.cache import cached_stage
 from helpers.data import SPLITS, CrossSectionSpec, MarketSpec, WindowSpec
 from helpers.models.dense_ae import DenseAEConfig, DenseAutoencoder
 from helpers.models.sparse_ae import SparseAEConfig, SparseAutoencoder
@@ -61,7 +61,7 @@ class DenseStage:
     r2: dict[str, float]  # reconstruction R^2 per split, against the training mean
 
 
-@memory.cache
+@cached_stage
 def dense_stage(config: DenseStageConfig) -> DenseStage:
     _, _, windows = config.windows.build()
     model_config = DenseAEConfig(
@@ -113,7 +113,7 @@ class StockStage:
     history: History
 
 
-@memory.cache
+@cached_stage
 def stock_stage(config: StockStageConfig) -> StockStage:
     """Embed each stock's behaviour over the training days with a dense autoencoder.
 
@@ -168,7 +168,7 @@ class SparseStage:
     metrics: pd.DataFrame  # split x (fvu, l0, dead_fraction)
 
 
-@memory.cache
+@cached_stage
 def sparse_stage(config: SparseStageConfig) -> SparseStage:
     from helpers.analysis.interpret import sparse_metrics
 
@@ -259,7 +259,7 @@ class VAEStage:
     center: np.ndarray  # per-asset training mean of returns
 
 
-@memory.cache
+@cached_stage
 def vae_stage(config: VAEStageConfig) -> VAEStage:
     from helpers.analysis.factors import TREND_VOLATILITY_NAMES, one_hot, trend_volatility_label
     from helpers.data.synthetic import REGIMES
@@ -342,7 +342,7 @@ LINEAR_ESTIMATORS = ("sample", "Ledoit-Wolf", "OAS", "denoised", "PCA")
 NO_RESIDUAL = "VAE, no residual"
 
 
-@memory.cache
+@cached_stage
 def covariance_race_stage(config: CovarianceRaceConfig):
     """The walk-forward of every covariance estimator of Chapter 5 on one market."""
     from skfolio.moments import DenoiseCovariance
@@ -467,7 +467,7 @@ def checkpoint_ics(model, history, features: pd.DataFrame, realized: pd.DataFram
     })
 
 
-@memory.cache
+@cached_stage
 def signal_study_stage(config: SignalStudyConfig) -> SignalStudy:
     from sklearn.linear_model import Ridge
     from sklearn.pipeline import make_pipeline

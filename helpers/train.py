@@ -24,6 +24,8 @@ import torch
 from torch import nn
 from tqdm.auto import trange
 
+from helpers.cache import PRESENTATION
+
 Tensors = torch.Tensor | np.ndarray | Sequence[torch.Tensor | np.ndarray]
 
 
@@ -37,8 +39,8 @@ class TrainConfig:
     min_delta: float = 0.0  # an improvement smaller than this does not count
     seed: int = 0
     device: str = "auto"  # "auto" picks CUDA when present
-    progress: bool = True
-    description: str = "training"
+    progress: bool = field(default=True, metadata=PRESENTATION)
+    description: str = field(default="training", metadata=PRESENTATION)
     checkpoint_every: int = 0  # keep the weights every this many epochs (0: none)
     checkpoint_epochs: tuple[int, ...] = ()  # and at these epochs
 

@@ -1,0 +1,93 @@
+"""Stage and book caches that cannot serve what the current code would not compute."""
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import cache
+from helpers.cache import cached_stage, package_digest, retire_if_code_changed, stage_key
+from helpers.stages import DenseStageConfig
+from helpers.train import TrainConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_presentation_fields_are_left_out_of_the_key_and_computed_ones_are_not():
+    plain = DenseStageConfig(train=TrainConfig(epochs=3))
+    relabelled = DenseStageConfig(train=TrainConfig(epochs=3, description="another label", progress=False))
+    longer = DenseStageConfig(train=TrainConfig(epochs=4))
+    assert stage_key("dense_stage", plain) == stage_key("dense_stage", relabelled)
+    assert stage_key("dense_stage", plain) != stage_key("dense_stage", longer)
+    assert stage_key("dense_stage", plain) != stage_key("sparse_stage", plain)
+
+
+def test_the_digest_follows_every_python_file_of_the_package(tmp_path):
+    (tmp_path / "models").mkdir()
+    model = tmp_path / "models" / "model.py"
+    model.write_text("WIDTH = 8\n")
+    before = package_digest(tmp_path)
+    model.write_text("WIDTH = 16\n")
+    assert package_digest(tmp_path) != before
+    assert stage_key("s", 1, package_digest(tmp_path)) != stage_key("s", 1, before)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    size: int
+
+
+def counting_stage():
+    calls = []
+
+    @cached_stage
+    def square(config: Config) -> int:
+        calls.append(config)
+        return config.size**2
+
+    return square, calls
+
+
+def test_a_stage_is_computed_once_per_key_and_again_after_a_helper_changes(monkeypatch):
+    square, calls = counting_stage()
+    assert square(Config(size=5)) == 25 and square(Config(size=5)) == 25
+    assert len(calls) == 1
+    monkeypatch.setattr(cache, "code_digest", lambda: "edited helpers")
+    assert square(Config(size=5)) == 25
+    assert len(calls) == 2, "a changed helper must retire the cached result"
+    assert square.func(Config(size=3)) == 9
+
+
+def test_an_unreadable_entry_is_recomputed_with_a_warning(monkeypatch):
+    monkeypatch.setattr(cache, "code_digest", lambda: "unreadable entry test")
+    square, calls = counting_stage()
+    square(Config(size=4))
+    entry = cache.cache_root() / "stages" / square.__qualname__ / f"{square.key(Config(size=4))}.joblib"
+    entry.write_bytes(b"half a pickle")
+    with pytest.warns(UserWarning, match="unreadable"):
+        assert square(Config(size=4)) == 16
+    assert len(calls) == 2
+    assert square(Config(size=4)) == 16 and len(calls) == 2, "the healed entry serves the next call"
+
+
+def test_the_book_cache_is_emptied_only_when_the_helpers_changed(tmp_path):
+    book_cache = tmp_path / ".jupyter_cache"
+    book_cache.mkdir()
+    assert retire_if_code_changed(book_cache, "first") and not book_cache.exists()
+    book_cache.mkdir()
+    (book_cache / "executed").write_text("outputs")
+    assert not retire_if_code_changed(book_cache, "first")
+    assert (book_cache / "executed").exists()
+    assert retire_if_code_changed(book_cache, "second") and not book_cache.exists()
+
+
+def test_make_book_retires_the_book_cache_it_builds_with_before_building():
+    configured = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["cache"]
+    commands = subprocess.run(["make", "-n", "book"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    lines = commands.splitlines()
+    retire = next(i for i, line in enumerate(lines) if f"-m helpers.cache {configured}" in line)
+    build = next(i for i, line in enumerate(lines) if "jupyter-book build" in line)
+    assert retire < build
