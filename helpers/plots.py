@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import seaborn as sns
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 PALETTE = sns.color_palette("colorblind")
 STRESS_COLOR = "#d62728"
@@ -60,8 +61,6 @@ def interactive(figure: go.Figure) -> InteractiveFigure:
 
 def plain_log_scale(ax: plt.Axes) -> None:
     """A logarithmic y axis labelled 1, 2, 5, 10, ... rather than in powers of ten."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
     ax.set_yscale("log")
     ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))

@@ -9,7 +9,6 @@ from helpers.analysis.anomaly import (
     anomaly_score,
     detection_scores,
     market_betas,
-    max_drawdown,
     pca_errors,
     residual_drawdowns,
     window_detection_auroc,
@@ -54,13 +53,6 @@ def test_window_detection_auroc_on_a_clean_episode():
     anomalies.iloc[42:63, 0] = True  # exactly the third 21-day window of A
     scores = anomalies.astype(float) + 1.0
     assert window_detection_auroc(scores, anomalies, window=21) == 1.0
-
-
-def test_max_drawdown_of_a_known_path():
-    log_returns = pd.DataFrame({"x": np.log([1.1, 0.5, 1.2, 1.0])})
-    # peak 1.1, trough 0.55: a 50% drawdown
-    assert max_drawdown(log_returns)["x"] == pytest.approx(-0.5)
-    assert max_drawdown(pd.DataFrame({"x": np.log([0.8, 1.0])}))["x"] == pytest.approx(-0.2)
 
 
 def test_residual_drawdown_removes_the_market():

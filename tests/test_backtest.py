@@ -6,18 +6,14 @@ import pandas as pd
 import pytest
 
 from helpers.analysis.backtest import (
-    annualized_return,
-    calmar_ratio,
-    drawdown_curve,
     long_short_targets,
     performance_table,
     rule_targets,
-    sharpe_ratio,
     simulate,
     targets_from,
     timing_targets,
-    worst_drawdown,
 )
+from helpers.analysis.metrics import sharpe_ratio
 
 
 @pytest.fixture
@@ -97,19 +93,6 @@ def test_long_short_targets_are_dollar_neutral():
     assert list(targets.index) == [days[0], days[5]]
     assert targets.loc[days[0]].tolist() == [-1.0, 0.0, 0.0, 0.0, 1.0]
     np.testing.assert_allclose(targets.sum(axis=1), 0)
-
-
-def test_metrics_on_known_paths():
-    up_down = np.array([[0.1], [-0.5], [1.0]])
-    assert worst_drawdown(up_down)[0] == pytest.approx(-50)
-    doubling = np.full((252, 1), 2 ** (1 / 252) - 1)
-    assert annualized_return(doubling)[0] == pytest.approx(100)
-    with_fall = np.r_[doubling, [[-0.2]]]
-    assert calmar_ratio(with_fall)[0] == pytest.approx(annualized_return(with_fall)[0] / 20)
-    noise = np.random.default_rng(0).normal(0.001, 0.01, (1000, 1))
-    assert sharpe_ratio(noise)[0] == pytest.approx(np.sqrt(252) * noise.mean() / noise.std(ddof=1))
-    curve = drawdown_curve(pd.DataFrame({"x": [0.1, -0.5, 1.0]}))
-    np.testing.assert_allclose(curve["x"], [0, -50, 0])
 
 
 def test_performance_table_brackets_the_estimates(returns):

@@ -10,7 +10,7 @@ import yaml
 
 from helpers import cache
 from helpers.cache import cached_stage, package_digest, retire_if_code_changed, stage_key
-from helpers.stages import DenseStageConfig
+from helpers.experiments.embeddings import DenseStageConfig
 from helpers.train import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,6 @@ import pytest
 from sklearn.covariance import EmpiricalCovariance, LedoitWolf
 
 from helpers.analysis.bootstrap import (
-    annualized_volatility,
     block_bootstrap_indices,
     bootstrap_differences,
     bootstrap_intervals,
@@ -15,12 +14,11 @@ from helpers.analysis.bootstrap import (
 from helpers.analysis.covariance import (
     PCAFactorCovariance,
     VAECovariance,
-    correlation_of,
     expected_label_shares,
     long_only_minimum_variance_weights,
-    mean_correlation,
     minimum_variance_weights,
 )
+from helpers.analysis.metrics import annualized_volatility, correlation_of, mean_correlation
 from helpers.analysis.walkforward import ORACLE, rebalance_dates, volatility_table, walk_forward
 from helpers.data import load
 from helpers.train import TrainConfig

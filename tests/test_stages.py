@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
-from helpers.data import MarketSpec, WindowSpec
-from helpers.stages import (
-    DenseStageConfig,
-    SparseStageConfig,
-    StockStageConfig,
-    dense_stage,
-    sparse_stage,
-    stock_stage,
-)
+from helpers.analysis.factors import implied_covariance
+from helpers.data import CrossSectionSpec, MarketSpec, WindowSpec
+from helpers.experiments.embeddings import DenseStageConfig, StockStageConfig
+from helpers.experiments.sparse import SparseStageConfig
+from helpers.experiments.vae import VAEStageConfig
+from helpers.stages import dense_stage, sparse_stage, stock_stage, vae_stage
 from helpers.train import TrainConfig
 
 TINY = WindowSpec(market=MarketSpec(source="synthetic", synthetic_assets=6, synthetic_days=300), window=5)
@@ -78,12 +76,6 @@ def test_stock_stage_embeds_every_stock():
 
 
 def test_vae_stage_plain_and_conditional():
-    import pytest
-
-    from helpers.analysis.factors import implied_covariance
-    from helpers.data import CrossSectionSpec
-    from helpers.stages import VAEStageConfig, vae_stage
-
     data = CrossSectionSpec(market=MarketSpec(source="synthetic", synthetic_assets=6, synthetic_days=300))
     plain = vae_stage(VAEStageConfig(data=data, latent_size=2, hidden_sizes=(8,), train=QUICK))
     assert plain.means.shape == (299, 2) and plain.conditions is None

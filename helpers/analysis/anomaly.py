@@ -8,6 +8,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
 from helpers.analysis.embedding import pca_reconstruction
+from helpers.analysis.metrics import worst_drawdown
 
 
 def anomaly_score(errors: pd.DataFrame, reference_days, window: int = 21) -> pd.DataFrame:
@@ -77,11 +78,6 @@ def market_betas(returns: pd.DataFrame, market: pd.Series, days) -> pd.Series:
     return (r - r.mean()).mul(m, axis=0).sum() / (m**2).sum()
 
 
-def max_drawdown(log_returns: pd.DataFrame) -> pd.Series:
-    """Worst peak-to-trough fall of each column's cumulative path, as a negative simple return."""
-    path = log_returns.cumsum()
-    peak = np.maximum(path.cummax(), 0.0)  # the path starts at zero
-    return np.expm1(path - peak).min()
 
 
 def residual_drawdowns(returns: pd.DataFrame, market: pd.Series, beta_days, days) -> pd.Series:
@@ -90,4 +86,4 @@ def residual_drawdowns(returns: pd.DataFrame, market: pd.Series, beta_days, days
     betas = market_betas(returns, market, beta_days)
     days = pd.DatetimeIndex(days)
     residual = returns.loc[days] - np.outer(market.loc[days], betas)
-    return max_drawdown(residual)
+    return pd.Series(worst_drawdown(np.expm1(residual)) / 100, index=residual.columns)

@@ -13,10 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.analysis.anomaly import max_drawdown
-from helpers.analysis.bootstrap import annualized_volatility, bootstrap_differences, bootstrap_intervals
-
-TRADING_DAYS = 252
+from helpers.analysis.bootstrap import bootstrap_differences, bootstrap_intervals
+from helpers.analysis.metrics import (
+    annualized_return,
+    annualized_volatility,
+    calmar_ratio,
+    sharpe_ratio,
+    worst_drawdown,
+)
+from helpers.data.calendar import TRADING_DAYS
 
 
 @dataclass(frozen=True)
@@ -134,24 +139,12 @@ def long_short_targets(signal: pd.DataFrame, quantile: float = 0.2, every: int =
     return long.div(long.sum(axis=1), axis=0) - short.div(short.sum(axis=1), axis=0)
 
 
-def annualized_return(values: np.ndarray) -> np.ndarray:
-    """Compound annual growth rate of daily simple returns, per column, in percent."""
-    growth = np.log1p(values).sum(axis=0)
-    return 100 * np.expm1(growth * TRADING_DAYS / len(values))
 
 
-def sharpe_ratio(values: np.ndarray) -> np.ndarray:
-    """Annualized mean over volatility of daily returns, per column (cash earns nothing)."""
-    return np.sqrt(TRADING_DAYS) * values.mean(axis=0) / values.std(axis=0, ddof=1)
 
 
-def worst_drawdown(values: np.ndarray) -> np.ndarray:
-    """Worst peak-to-trough fall of the compounded path, per column, in percent (negative)."""
-    return 100 * max_drawdown(pd.DataFrame(np.log1p(values))).to_numpy()
 
 
-def calmar_ratio(values: np.ndarray) -> np.ndarray:
-    return annualized_return(values) / np.abs(worst_drawdown(values))
 
 
 METRICS = {
@@ -163,10 +156,6 @@ METRICS = {
 }
 
 
-def drawdown_curve(returns: pd.DataFrame) -> pd.DataFrame:
-    """Each day's fall from the running peak of the compounded path, in percent."""
-    wealth = (1 + returns).cumprod()
-    return 100 * (wealth / np.maximum(wealth.cummax(), 1.0) - 1)
 
 
 def performance_table(

@@ -70,8 +70,3 @@ def bootstrap_differences(
         return result - result[position]
 
     return bootstrap_intervals(daily, difference, block, n_boot, level, seed)
-
-
-def annualized_volatility(values: np.ndarray) -> np.ndarray:
-    """Annualized standard deviation of daily returns, per column, in percent."""
-    return 100 * np.sqrt(252) * np.std(values, axis=0, ddof=1)

@@ -13,10 +13,13 @@ import numpy as np
 import pandas as pd
 import torch
 from skfolio.moments import BaseCovariance
+from skfolio.optimization import MeanRisk, ObjectiveFunction
+from skfolio.prior import EmpiricalPrior
 from sklearn.base import BaseEstimator
 from sklearn.decomposition import PCA
 
 from helpers.analysis.factors import implied_covariance, one_hot
+from helpers.analysis.metrics import check_covariance
 from helpers.models.vae import VAE, VAEConfig
 from helpers.train import TrainConfig, fit
 
@@ -31,9 +34,6 @@ def minimum_variance_weights(covariance: np.ndarray) -> np.ndarray:
 
 def long_only_minimum_variance_weights(covariance: np.ndarray) -> np.ndarray:
     """Minimum-variance weights with no short positions, solved by skfolio's MeanRisk."""
-    from skfolio.optimization import MeanRisk, ObjectiveFunction
-    from skfolio.prior import EmpiricalPrior
-
     covariance = check_covariance(covariance)
     model = MeanRisk(
         objective_function=ObjectiveFunction.MINIMIZE_RISK,
@@ -47,29 +47,10 @@ def long_only_minimum_variance_weights(covariance: np.ndarray) -> np.ndarray:
     return weights / weights.sum()
 
 
-def correlation_of(covariance: np.ndarray) -> np.ndarray:
-    """The correlation matrix of a covariance matrix."""
-    covariance = check_covariance(covariance)
-    scale = np.sqrt(np.diag(covariance))
-    return covariance / np.outer(scale, scale)
 
 
-def mean_correlation(covariance: np.ndarray) -> float:
-    """Mean of the off-diagonal correlations: how much the assets move together."""
-    correlation = correlation_of(covariance)
-    n = len(correlation)
-    if n < 2:
-        raise ValueError(f"a {n}-asset covariance has no pairs to correlate; expected at least 2 assets")
-    return float((correlation.sum() - n) / (n * (n - 1)))
 
 
-def check_covariance(covariance: np.ndarray) -> np.ndarray:
-    covariance = np.asarray(covariance, dtype=float)
-    if covariance.ndim != 2 or covariance.shape[0] != covariance.shape[1]:
-        raise ValueError(f"covariance of shape {covariance.shape}; expected a square matrix")
-    if not np.isfinite(covariance).all():
-        raise ValueError("covariance has non-finite entries")
-    return covariance
 
 
 class GivenCovariance(BaseCovariance):

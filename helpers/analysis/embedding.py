@@ -11,7 +11,8 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import NearestNeighbors
 
-from helpers.analysis.covariance import mean_correlation
+from helpers.analysis.metrics import mean_correlation
+from helpers.data.calendar import TRADING_DAYS
 
 
 def reconstruction_r2(x: np.ndarray, reconstruction: np.ndarray, reference: np.ndarray) -> float:
@@ -32,7 +33,7 @@ def umap_2d(x: np.ndarray, seed: int = 0, n_neighbors: int = 15, n_epochs: int =
     Computing the neighbour graph here skips pynndescent, whose just-in-time compilation
     costs about 20 s per process on two cores, longer than the layout itself.
     """
-    import umap
+    import umap  # here, not at the top: importing it costs seconds that only this function needs
 
     distances, indices = NearestNeighbors(n_neighbors=n_neighbors).fit(x).kneighbors(x)
     reducer = umap.UMAP(
@@ -85,8 +86,8 @@ def state_profiles(states: pd.Series, returns: pd.DataFrame, benchmark_returns: 
         rows[state] = {
             "days": len(days),
             "share of days": len(days) / len(states),
-            "return (% a year)": 100 * 252 * bench.mean(),
-            "volatility (% a year)": 100 * np.sqrt(252) * bench.std(),
+            "return (% a year)": 100 * TRADING_DAYS * bench.mean(),
+            "volatility (% a year)": 100 * np.sqrt(TRADING_DAYS) * bench.std(),
             "mean pairwise correlation": mean_correlation(np.cov(returns.reindex(days).to_numpy().T)),
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("state")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from hmmlearn.hmm import GaussianHMM
+from jumpmodels.jump import JumpModel
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 from sklearn.base import BaseEstimator
@@ -19,6 +20,9 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+
+from helpers.analysis.interpret import best_separating_feature
+from helpers.data.calendar import TRADING_DAYS
 
 
 def _check_states(n_states) -> None:
@@ -139,8 +143,6 @@ class JumpModelRegimes(BaseEstimator):
         self.random_state = random_state
 
     def fit(self, features, returns) -> JumpModelRegimes:
-        from jumpmodels.jump import JumpModel
-
         _check_states(self.n_states)
         if not np.isfinite(self.jump_penalty) or self.jump_penalty < 0:
             raise ValueError(f"jump_penalty={self.jump_penalty!r}; expected a finite number >= 0")
@@ -254,8 +256,6 @@ class StressDetector(BaseEstimator):
         self.quantile = quantile
 
     def fit(self, x: pd.DataFrame, volatility: pd.Series) -> StressDetector:
-        from helpers.analysis.interpret import best_separating_feature
-
         if not 0 < self.quantile < 1:
             raise ValueError(f"quantile={self.quantile!r}; expected a share in (0, 1)")
         frame = _as_frame(x)
@@ -316,7 +316,7 @@ def truth_scores(states: pd.Series, true_regimes: pd.Series, stress_state: int |
         raise ValueError("states and true_regimes must cover the same days")
     stress_state = int(states.max()) if stress_state is None else stress_state
     lags = detection_lags(states == stress_state, true_regimes == 1)
-    years = len(states) / 252
+    years = len(states) / TRADING_DAYS
     return {
         "ARI": adjusted_rand_score(true_regimes, states),
         "NMI": normalized_mutual_info_score(true_regimes, states),

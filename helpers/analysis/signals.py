@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from helpers.analysis.bootstrap import bootstrap_intervals
+
 LAGS = (1, 5, 21, 63)
 
 
@@ -81,8 +83,6 @@ def daily_rank_ic(signal: pd.DataFrame, realized: pd.DataFrame) -> pd.Series:
 def ic_summary(ic: pd.Series, horizon: int, block: int = 21, n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
     """Mean daily rank IC with a block-bootstrap 95% interval, and a t-statistic on every
     `horizon`-th day (targets of consecutive days overlap, so daily ICs are not independent)."""
-    from helpers.analysis.bootstrap import bootstrap_intervals
-
     spaced = ic.iloc[::horizon]
     interval = bootstrap_intervals(ic.to_frame(), lambda v: v.mean(axis=0), block, n_boot, seed=seed).iloc[0]
     return {

@@ -14,7 +14,9 @@ import torch
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
+from helpers.analysis.bootstrap import bootstrap_intervals
 from helpers.analysis.covariance import long_only_minimum_variance_weights, minimum_variance_weights
+from helpers.analysis.metrics import annualized_volatility
 
 PORTFOLIOS = ("minimum variance", "long-only minimum variance")
 ORACLE = "oracle"
@@ -137,8 +139,6 @@ def volatility_table(
 ) -> pd.DataFrame:
     """Realized annualized volatility (%) of each column with a block-bootstrap interval,
     and its gap to the lowest-volatility column and to the oracle (%, relative) if present."""
-    from helpers.analysis.bootstrap import annualized_volatility, bootstrap_intervals
-
     table = bootstrap_intervals(returns, annualized_volatility, block, n_boot, level, seed)
     table.columns = ["volatility (%)", "low", "high"]
     if ORACLE in table.index:

@@ -6,7 +6,8 @@ from helpers.data.market import MAX_STALE_DAYS, MarketData, clean_prices, log_re
 from helpers.data.own_prices import load_csv
 from helpers.data.sources import SOURCES, load
 from helpers.data.spec import CrossSectionSpec, MarketSpec, WindowSpec
-from helpers.data.synthetic import SyntheticConfig, SyntheticTruth, simulate
+from helpers.data.synthetic import simulate
+from helpers.data.truth import SyntheticConfig, SyntheticTruth
 from helpers.data.windows import (
     SPLITS,
     Splits,

@@ -4,6 +4,10 @@ from __future__ import annotations
 import logging
 
 import pandas as pd
+from arch.data import default as moody_yields
+from arch.data import vix as arch_vix
+from arch.data import wti as arch_wti
+from skfolio.datasets import load_factors_dataset, load_sp500_dataset, load_sp500_index
 
 from helpers.data.assemble import assemble_market
 from helpers.data.indicators import monthly_to_daily
@@ -53,11 +57,6 @@ def load_bundled(
     spread from arch's monthly Moody's yields (used from the month after each average),
     and the derived realized volatility, momentum and mean correlation.
     """
-    from arch.data import default as moody_yields
-    from arch.data import vix as arch_vix
-    from arch.data import wti as arch_wti
-    from skfolio.datasets import load_factors_dataset, load_sp500_dataset, load_sp500_index
-
     tickers = tuple(check_tickers(DEFAULT_TICKERS if tickers is None else tickers))
     unknown = [t for t in tickers if t not in AVAILABLE]
     if unknown:

@@ -5,9 +5,8 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from helpers.data.calendar import TRADING_DAYS
 from helpers.data.market import describe_indicators, log_returns
-
-TRADING_DAYS = 252
 
 
 def realized_volatility_index(benchmark_returns: pd.Series, window: int = 21) -> pd.Series:

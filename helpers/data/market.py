@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from helpers.data.synthetic import SyntheticTruth
+from helpers.data.truth import SyntheticTruth
 
 logger = logging.getLogger(__name__)
 

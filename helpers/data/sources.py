@@ -4,7 +4,8 @@ from __future__ import annotations
 from helpers.data.bundled import load_bundled
 from helpers.data.market import MarketData
 from helpers.data.own_prices import load_csv
-from helpers.data.synthetic import VARIANTS, SyntheticConfig, simulate
+from helpers.data.synthetic import simulate
+from helpers.data.truth import VARIANTS, SyntheticConfig
 from helpers.data.yahoo import load_yfinance
 
 SOURCES = ("bundled", "synthetic", "yfinance", "csv")

@@ -83,7 +83,7 @@ def downloader():
     """`yfinance.download`, or the function LATENT_MARKETS_YFINANCE_DOWNLOAD names."""
     target = os.environ.get(DOWNLOAD_ENV)
     if not target:
-        import yfinance
+        import yfinance  # here: only a real download needs it, never the stand-in
 
         return yfinance.download
     module, _, name = target.partition(":")

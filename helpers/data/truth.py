@@ -1,0 +1,124 @@
+"""What generates a simulated market: its parameters, the named variants, and the ground
+truth that the synthetic source returns beside the prices, so methods can be scored on it.
+The simulation itself is in `helpers.data.synthetic`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+SECTORS = (
+    "Technology",
+    "Financials",
+    "Energy",
+    "Health Care",
+    "Consumer",
+    "Industrials",
+    "Utilities",
+    "Materials",
+)
+REGIMES = ("calm", "stress")
+MARKET, RATES = 0, 1
+# Named variants of the default market. "linear" keeps the factors, sectors, fat tails and
+# anomalies but removes everything a constant linear factor model cannot represent: regimes
+# change only the drift, volatility does not cluster, and there is no interaction term.
+VARIANTS = {
+    "regimes": {},
+    "linear": {
+        "interaction": 0.0,
+        "stress_market_vol": 1.0,
+        "stress_style_vol": 1.0,
+        "stress_beta": 1.0,
+        "stress_style_loading": 1.0,
+        "stress_idio_vol": 1.0,
+        "garch_alpha": 0.0,
+        "garch_beta": 0.0,
+    },
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyntheticConfig:
+    n_assets: int = 60
+    n_days: int = 2520
+    n_factors: int = 4
+    n_sectors: int = 6
+    start: str = "2012-01-02"
+    stay_calm: float = 0.99
+    stay_stress: float = 0.96
+    market_vol: float = 0.009  # daily, calm regime
+    style_vol: float = 0.007  # daily, calm regime
+    stress_market_vol: float = 2.5  # multiplier in stress
+    stress_style_vol: float = 1.5
+    stress_beta: float = 1.3  # market loadings are multiplied by this in stress
+    stress_style_loading: float = 0.7
+    garch_alpha: float = 0.06
+    garch_beta: float = 0.92
+    interaction: float = 0.003  # daily scale of the market x rates interaction; grows with market volatility
+    idio_vol_low: float = 0.006
+    idio_vol_high: float = 0.012
+    stress_idio_vol: float = 1.3
+    tail_df: float = 4.0
+    n_anomalies: int = 30
+    anomaly_shock: float = 5.0  # idiosyncratic standard deviations
+    anomaly_drift: float = -0.004  # daily log return during an episode
+    anomaly_days: int = 20
+    anomaly_vol: float = 2.0  # idiosyncratic volatility multiplier during an episode
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "n_assets": (self.n_assets >= 2, "an integer >= 2"),
+            "n_days": (self.n_days >= 100, "an integer >= 100"),
+            "n_factors": (self.n_factors >= 2, "an integer >= 2 (market and rates)"),
+            "n_sectors": (
+                1 <= self.n_sectors <= min(len(SECTORS), self.n_assets),
+                f"an integer in [1, {min(len(SECTORS), self.n_assets)}]",
+            ),
+            "stay_calm": (0 < self.stay_calm < 1, "a probability in (0, 1)"),
+            "stay_stress": (0 < self.stay_stress < 1, "a probability in (0, 1)"),
+            "tail_df": (self.tail_df > 2, "a number > 2 (finite variance)"),
+            "garch_alpha": (
+                self.garch_alpha >= 0 and self.garch_beta >= 0 and self.garch_alpha + self.garch_beta < 1,
+                "non-negative with garch_alpha + garch_beta < 1",
+            ),
+            "n_anomalies": (self.n_anomalies >= 0, "an integer >= 0"),
+            "anomaly_days": (1 <= self.anomaly_days < self.n_days, "an integer in [1, n_days)"),
+        }
+        for name, (ok, accepted) in checks.items():
+            if not ok:
+                raise ValueError(f"{name}={getattr(self, name)!r}; expected {accepted}")
+
+
+@dataclass(frozen=True)
+class SyntheticTruth:
+    """What generated the synthetic market; indexed by every price day."""
+
+    config: SyntheticConfig
+    regimes: pd.Series  # 0 calm, 1 stress
+    factors: pd.DataFrame  # realized factor returns f_t
+    factor_vol: pd.DataFrame  # h_t
+    loadings: dict[str, pd.DataFrame]  # regime name -> (assets x factors)
+    interaction_loadings: pd.Series  # gamma
+    interaction_scale: pd.Series  # s_t^int
+    idio_vol: pd.DataFrame  # days x assets
+    anomalies: pd.DataFrame  # days x assets, True inside a planted episode
+    anomaly_episodes: pd.DataFrame  # asset, start, end
+    transition: pd.DataFrame
+
+    def conditional_covariance(self, days: pd.DatetimeIndex | None = None) -> np.ndarray:
+        """Covariance of each day's returns given its regime and volatilities: (days, N, N)."""
+        days = self.regimes.index if days is None else pd.DatetimeIndex(days)
+        unknown = days.difference(self.regimes.index)
+        if len(unknown):
+            raise ValueError(f"days outside the simulation, e.g. {unknown[0].date()}")
+        stacked = np.stack([self.loadings[name].to_numpy() for name in REGIMES])  # (R, N, K)
+        loadings = stacked[self.regimes.loc[days].to_numpy()]  # (D, N, K)
+        scaled = loadings * self.factor_vol.loc[days].to_numpy()[:, None, :]  # (D, N, K)
+        cov = np.einsum("dnk,dmk->dnm", scaled, scaled)
+        gamma = self.interaction_loadings.to_numpy()
+        cov += self.interaction_scale.loc[days].to_numpy()[:, None, None] ** 2 * np.outer(gamma, gamma)
+        idio = self.idio_vol.loc[days].to_numpy() ** 2
+        cov[:, np.arange(idio.shape[1]), np.arange(idio.shape[1])] += idio
+        return cov

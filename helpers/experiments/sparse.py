@@ -1,0 +1,84 @@
+"""Chapter 3's pipeline: a TopK sparse autoencoder over a dense stage's window embeddings."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from helpers.analysis.interpret import sparse_metrics
+from helpers.data import SPLITS
+from helpers.experiments.embeddings import DenseStage, DenseStageConfig
+from helpers.experiments.saved import SavedModel
+from helpers.models.sparse_ae import SparseAEConfig, SparseAutoencoder
+from helpers.train import History, TrainConfig, fit
+
+
+@dataclass(frozen=True, kw_only=True)
+class SparseStageConfig:
+    dense: DenseStageConfig = DenseStageConfig()
+    n_features: int = 128
+    k: int = 8
+    aux_k: int = 16
+    aux_coefficient: float = 1 / 32
+    dead_after_epochs: float = 1.0  # a feature is dead after this many epochs of samples without firing
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(
+            epochs=500, batch_size=256, learning_rate=4e-3, patience=30, description="sparse autoencoder"
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SparseStage:
+    """A trained TopK sparse autoencoder over a dense stage's embeddings."""
+    config: SparseStageConfig
+    saved: SavedModel
+    history: History
+    activations: pd.DataFrame  # end date x feature
+    split: pd.Series
+    metrics: pd.DataFrame  # split x (fvu, l0, dead_fraction)
+
+
+def train_sparse(config: SparseStageConfig, dense: DenseStage) -> SparseStage:
+    """Train on the training windows' embeddings of `dense`, the stage `config.dense` describes."""
+    embeddings = dense.embeddings.to_numpy(dtype=np.float32)
+    rows = {name: (dense.split == name).to_numpy() for name in SPLITS}
+    model_config = SparseAEConfig(
+        n_inputs=embeddings.shape[1],
+        n_features=config.n_features,
+        k=config.k,
+        aux_k=config.aux_k,
+        aux_coefficient=config.aux_coefficient,
+        dead_after=max(1, int(config.dead_after_epochs * rows["train"].sum())),
+    )
+    torch.manual_seed(config.train.seed)
+    model = SparseAutoencoder(model_config)
+    model.init_pre_bias(torch.as_tensor(embeddings[rows["train"]]))
+    history = fit(model, embeddings[rows["train"]], embeddings[rows["validation"]], config.train)
+    model.cpu().eval()
+    with torch.no_grad():
+        output = model(torch.from_numpy(embeddings.copy()))
+    features, reconstruction = output.features.numpy(), output.reconstruction.numpy()
+    metrics = pd.DataFrame(
+        {name: sparse_metrics(embeddings[mask], reconstruction[mask], features[mask]) for name, mask in rows.items()}
+    ).T.rename_axis("split")
+    columns = [f"f{i:03d}" for i in range(config.n_features)]
+    return SparseStage(
+        config=config,
+        saved=SavedModel.of(model),
+        history=history,
+        activations=pd.DataFrame(features, index=dense.embeddings.index, columns=columns),
+        split=dense.split,
+        metrics=metrics,
+    )
+
+
+def book_sparse_config(
+    dense: DenseStageConfig, n_features: int = 128, k: int = 8, aux_k: int = 16, epochs: int = 500, seed: int = 0
+) -> SparseStageConfig:
+    """The sparse stage as the chapters configure it, over a dense stage's embeddings."""
+    train = TrainConfig(epochs=epochs, batch_size=256, learning_rate=4e-3, patience=30, seed=seed,
+                        description="sparse autoencoder")
+    return SparseStageConfig(dense=dense, n_features=n_features, k=k, aux_k=min(aux_k, n_features), train=train)

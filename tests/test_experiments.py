@@ -1,0 +1,85 @@
+"""The chapters' two protocols on tiny markets: the covariance race (Chapter 5) and the
+signal study (Chapter 9). What they return, and the rules they refuse to break."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.analysis.walkforward import ORACLE, PORTFOLIOS
+from helpers.data import MarketSpec
+from helpers.experiments.covariance_race import (
+    CONDITION_NAMES,
+    LINEAR_ESTIMATORS,
+    NO_RESIDUAL,
+    CovarianceRaceConfig,
+    run_covariance_race,
+)
+from helpers.experiments.signal_study import NETWORKS, SignalStudyConfig, run_signal_study
+from helpers.train import TrainConfig
+
+QUICK = TrainConfig(epochs=2, patience=2, progress=False)
+TINY_MARKET = MarketSpec(source="synthetic", synthetic_assets=6, synthetic_days=320, seed=1)
+
+
+@pytest.fixture(scope="module")
+def race():
+    config = CovarianceRaceConfig(market=TINY_MARKET, window=100, n_factors=2, hidden_sizes=(8,),
+                                  conditions=tuple(CONDITION_NAMES), refit_every=12, train=QUICK)
+    return run_covariance_race(config)
+
+
+def test_the_race_runs_every_estimator_the_oracle_and_both_portfolios(race):
+    estimators = set(race.returns.columns.get_level_values("estimator"))
+    assert estimators == {*LINEAR_ESTIMATORS, "VAE", NO_RESIDUAL, *CONDITION_NAMES.values(), ORACLE}
+    assert set(race.returns.columns.get_level_values("portfolio")) == set(PORTFOLIOS)
+    assert not race.returns.isna().any().any()
+    for weights in race.weights.values():
+        np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-8)
+
+
+def test_the_race_holds_each_estimate_only_after_the_day_it_was_made(race):
+    first_held = race.returns.index[0]
+    assert first_held > race.rebalance_dates[0]
+    assert race.returns.index.is_monotonic_increasing
+
+
+def test_the_race_refuses_an_unknown_condition_and_the_true_regime_on_real_data():
+    with pytest.raises(ValueError, match="weather"):
+        run_covariance_race(CovarianceRaceConfig(market=TINY_MARKET, conditions=("weather",), train=QUICK))
+    bundled = MarketSpec(source="bundled", start="2019-01-01")
+    with pytest.raises(ValueError, match="needs the synthetic source"):
+        run_covariance_race(CovarianceRaceConfig(market=bundled, window=120, conditions=("true_regime",), train=QUICK))
+
+
+@pytest.fixture(scope="module")
+def study():
+    train = TrainConfig(epochs=2, batch_size=512, patience=2, checkpoint_every=1, progress=False)
+    config = SignalStudyConfig(market=MarketSpec(source="synthetic", synthetic_assets=8, synthetic_days=500, seed=2),
+                               horizon=5, gap=10, n_splits=2, test_share=0.2, latent_size=2, hidden_sizes=(8,),
+                               train=train)
+    return run_signal_study(config)
+
+
+def test_the_study_chooses_checkpoints_on_validation_folds_that_end_before_the_test(study):
+    assert set(study.chosen) == set(NETWORKS)
+    assert len(study.fold_dates) == 2
+    test_start = study.test_dates[0]
+    for train_start, train_end, validation_start, validation_end in study.fold_dates:
+        assert train_start <= train_end < validation_start <= validation_end < test_start
+        assert len(pd.bdate_range(train_end, validation_start)) > study.config.gap
+    for name, epoch in study.chosen.items():
+        assert epoch == study.validation_ic.xs(name, axis=1, level=0).mean(axis=1).idxmax()
+
+
+def test_the_study_scores_every_network_and_ridge_on_the_test_dates_only(study):
+    assert set(study.test_signals) == {*NETWORKS, "ridge regression"}
+    for table in study.test_signals.values():
+        assert table.values.index.min() >= study.test_dates[0]
+        assert table.values.index.max() <= study.test_dates[1]
+    assert study.realized.index.min() >= study.test_dates[0]
+
+
+def test_the_study_refuses_targets_that_overlap_the_purge_gap():
+    with pytest.raises(ValueError, match="gap=5 must exceed horizon=5"):
+        run_signal_study(SignalStudyConfig(market=TINY_MARKET, horizon=5, gap=5, train=QUICK))
