@@ -43,7 +43,7 @@ lint: $(INSTALLED)  ## ruff over the helpers, tests and benchmarks (rules in pyp
 	$(BIN)/ruff check helpers tests bench
 
 unit: $(INSTALLED)
-	$(BIN)/python -m pytest tests -m "not browser and not documented"
+	$(BIN)/python -m pytest tests -m "not browser and not documented and not built"
 
 # Every chapter on every source; yfinance answers from the test suite's stand-in, never the
 # network, and its downloads and stages are cached apart (helpers.cache).
@@ -58,8 +58,8 @@ notebooks: $(INSTALLED)  ## every chapter on every source at smoke sizes, checke
 	$(STANDIN) $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(SMOKE)
 	$(BIN)/python -m pytest tests -m documented
 
-browser: $(INSTALLED)  ## headless Chromium over every page of _build/html
-	$(BIN)/python -m pytest tests -m browser
+browser: $(INSTALLED)  ## headless Chromium over every page of _build/html, and checks of the executed chapters
+	$(BIN)/python -m pytest tests -m "browser or built"
 
 rerun: $(INSTALLED)  ## make rerun NB=notebooks/01_data.md ARGS="-p source synthetic -p seed 7"
 	@test -n "$(NB)" || { echo 'usage: make rerun NB=notebooks/01_data.md ARGS="-p seed 7"'; exit 2; }

@@ -16,7 +16,7 @@ import copy
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -80,6 +80,11 @@ class History:
     @property
     def terms(self) -> list[str]:
         return [c.removeprefix("train_") for c in self.epochs.columns if c.startswith("train_")]
+
+
+def adjusted(train: TrainConfig, **changes) -> TrainConfig:
+    """`train` with the given fields changed; a None leaves the field as `train` has it."""
+    return replace(train, **{name: value for name, value in changes.items() if value is not None})
 
 
 def pick_device(device: str = "auto") -> torch.device:

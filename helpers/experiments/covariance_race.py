@@ -11,7 +11,7 @@ from helpers.analysis.factors import trend_volatility_label
 from helpers.analysis.walkforward import walk_forward
 from helpers.data import MarketSpec
 from helpers.data.truth import REGIMES
-from helpers.train import TrainConfig
+from helpers.train import TrainConfig, adjusted
 
 LABEL_WARMUP = 63  # days before the trend/volatility label exists
 
@@ -75,3 +75,23 @@ def run_covariance_race(config: CovarianceRaceConfig):
         also={NO_RESIDUAL: ("VAE", "systematic_")},
         long_only=config.long_only,
     )
+
+
+def book_race_config(
+    market: MarketSpec,
+    *,
+    window: int = CovarianceRaceConfig.window,
+    n_factors: int = CovarianceRaceConfig.n_factors,
+    hidden_sizes: tuple[int, ...] = CovarianceRaceConfig.hidden_sizes,
+    beta: float = CovarianceRaceConfig.beta,
+    conditions: tuple[str, ...] = CovarianceRaceConfig.conditions,
+    refit_every: int = CovarianceRaceConfig.refit_every,
+    epochs: int | None = None,
+    patience: int | None = None,
+    seed: int = 0,
+) -> CovarianceRaceConfig:
+    """The covariance race as Chapters 5 and 10 configure it: one function, so equal
+    parameters give one cache entry. Unset values are the config's defaults."""
+    train = adjusted(CovarianceRaceConfig().train, epochs=epochs, patience=patience, seed=seed)
+    return CovarianceRaceConfig(market=market, window=window, n_factors=n_factors, hidden_sizes=tuple(hidden_sizes),
+                                beta=beta, conditions=tuple(conditions), refit_every=refit_every, train=train)

@@ -12,7 +12,7 @@ from helpers.analysis.embedding import reconstruction_r2, stock_features
 from helpers.data import SPLITS, WindowSpec
 from helpers.experiments.saved import SavedModel
 from helpers.models.dense_ae import DenseAEConfig, DenseAutoencoder
-from helpers.train import History, TrainConfig, fit
+from helpers.train import History, TrainConfig, adjusted, fit
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,12 +114,15 @@ def embed_stocks(config: StockStageConfig) -> StockStage:
 
 def book_dense_config(
     windows: WindowSpec,
-    latent_size: int = 32,
-    hidden_sizes: tuple[int, ...] = (256, 128),
-    epochs: int = 300,
-    patience: int = 20,
+    *,
+    latent_size: int = DenseStageConfig.latent_size,
+    hidden_sizes: tuple[int, ...] = DenseStageConfig.hidden_sizes,
+    epochs: int | None = None,
+    patience: int | None = None,
     seed: int = 0,
 ) -> DenseStageConfig:
-    """The dense stage as the chapters configure it, so that they share one cache entry."""
-    train = TrainConfig(epochs=epochs, patience=patience, seed=seed, description="dense autoencoder")
+    """The dense stage as every chapter that trains or reuses it configures it (Chapters 2, 3,
+    7 and 10): one function, so equal parameters give one cache entry. Unset values are the
+    config's defaults."""
+    train = adjusted(DenseStageConfig().train, epochs=epochs, patience=patience, seed=seed)
     return DenseStageConfig(windows=windows, latent_size=latent_size, hidden_sizes=tuple(hidden_sizes), train=train)

@@ -22,7 +22,7 @@ from helpers.analysis.signals import (
 from helpers.data import MarketSpec
 from helpers.models.mlp import MLPConfig, MLPRegressor
 from helpers.models.supervised_ae import SignalTable, SupervisedAEConfig, SupervisedAutoencoder, predict
-from helpers.train import TrainConfig, fit
+from helpers.train import TrainConfig, adjusted, fit
 
 NETWORKS = ("supervised autoencoder", "without decoder", "plain MLP")
 
@@ -139,3 +139,24 @@ def run_signal_study(config: SignalStudyConfig) -> SignalStudy:
     test_dates = test_features.index.get_level_values("date")
     return SignalStudy(config, fold_dates, (test_dates.min(), test_dates.max()), validation_ic, chosen,
                        pd.DataFrame(test_ic).rename_axis("epoch"), test_signals, realized)
+
+
+def book_signal_config(
+    market: MarketSpec,
+    *,
+    epochs: int | None = None,
+    checkpoint_every: int | None = None,
+    batch_size: int | None = None,
+    seed: int = 0,
+    **study,
+) -> SignalStudyConfig:
+    """The signal study as Chapters 9 and 10 configure it: one function, so equal parameters
+    give one cache entry. `study` holds any other field of SignalStudyConfig (horizon, gap,
+    latent_size, ...); unset values are the config's defaults. Every epoch may be the best,
+    so patience spans the whole run and the checkpoints decide."""
+    default = SignalStudyConfig().train
+    train = adjusted(default, epochs=epochs, checkpoint_every=checkpoint_every, batch_size=batch_size, seed=seed)
+    train = adjusted(train, patience=train.epochs)
+    if "hidden_sizes" in study:
+        study["hidden_sizes"] = tuple(study["hidden_sizes"])
+    return SignalStudyConfig(market=market, train=train, **study)

@@ -12,7 +12,7 @@ from helpers.data import SPLITS
 from helpers.experiments.embeddings import DenseStage, DenseStageConfig
 from helpers.experiments.saved import SavedModel
 from helpers.models.sparse_ae import SparseAEConfig, SparseAutoencoder
-from helpers.train import History, TrainConfig, fit
+from helpers.train import History, TrainConfig, adjusted, fit
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,9 +76,16 @@ def train_sparse(config: SparseStageConfig, dense: DenseStage) -> SparseStage:
 
 
 def book_sparse_config(
-    dense: DenseStageConfig, n_features: int = 128, k: int = 8, aux_k: int = 16, epochs: int = 500, seed: int = 0
+    dense: DenseStageConfig,
+    *,
+    n_features: int = SparseStageConfig.n_features,
+    k: int = SparseStageConfig.k,
+    aux_k: int = SparseStageConfig.aux_k,
+    epochs: int | None = None,
+    seed: int = 0,
 ) -> SparseStageConfig:
-    """The sparse stage as the chapters configure it, over a dense stage's embeddings."""
-    train = TrainConfig(epochs=epochs, batch_size=256, learning_rate=4e-3, patience=30, seed=seed,
-                        description="sparse autoencoder")
+    """The sparse stage as Chapters 3, 7 and 10 configure it, over a dense stage's embeddings:
+    one function, so equal parameters give one cache entry. The auxiliary loss never asks for
+    more features than the dictionary has."""
+    train = adjusted(SparseStageConfig().train, epochs=epochs, seed=seed)
     return SparseStageConfig(dense=dense, n_features=n_features, k=k, aux_k=min(aux_k, n_features), train=train)

@@ -12,7 +12,7 @@ from helpers.data import CrossSectionSpec, MarketSpec
 from helpers.data.truth import REGIMES
 from helpers.experiments.saved import SavedModel
 from helpers.models.vae import VAE, VAEConfig, gaussian_kl
-from helpers.train import History, TrainConfig, fit
+from helpers.train import History, TrainConfig, adjusted, fit
 
 CONDITIONS = (None, "true_regime", "trend_volatility")
 
@@ -99,3 +99,21 @@ def train_vae(config: VAEStageConfig) -> VAEStage:
         scale=scaler.scale_.copy(),
         center=scaler.mean_.copy(),
     )
+
+
+def book_vae_config(
+    data: CrossSectionSpec,
+    *,
+    latent_size: int = VAEStageConfig.latent_size,
+    hidden_sizes: tuple[int, ...] = VAEStageConfig.hidden_sizes,
+    beta: float = VAEStageConfig.beta,
+    condition: str | None = None,
+    epochs: int | None = None,
+    patience: int | None = None,
+    seed: int = 0,
+) -> VAEStageConfig:
+    """The VAE stage as Chapters 4, 6 and 8 configure it: one function, so equal parameters
+    give one cache entry. Unset values are the config's defaults."""
+    train = adjusted(VAEStageConfig().train, epochs=epochs, patience=patience, seed=seed)
+    return VAEStageConfig(data=data, latent_size=latent_size, hidden_sizes=tuple(hidden_sizes), beta=beta,
+                          condition=condition, train=train)

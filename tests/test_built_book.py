@@ -1,0 +1,44 @@
+"""Checks over the executed chapters of the built book (run after `make book`).
+
+Chapters that reuse a trained stage (Chapter 3 reuses Chapter 2's dense autoencoder, Chapter
+10 reuses Chapter 5's covariance race and Chapter 9's signal study, ...) each glue the cache
+key of the stage they build, `stage_key_<stage>`. Equal keys mean they share one trained
+model; a chapter that retypes a parameter and drifts trains a second one silently, and
+fails here.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers.glued import book_numbers
+
+pytestmark = pytest.mark.built
+
+EXECUTED = Path(__file__).resolve().parent.parent / "_build" / "jupyter_execute" / "notebooks"
+PREFIX = "stage_key_"
+SHARED_STAGES = ("dense", "sparse", "race_real", "signal", "vae_real")
+
+
+@pytest.fixture(scope="module")
+def stage_keys():
+    if not EXECUTED.exists():
+        pytest.fail(f"no executed chapters in {EXECUTED}: run `make book` first")
+    numbers = book_numbers(EXECUTED)
+    return numbers[numbers["name"].str.startswith(PREFIX)]
+
+
+def test_every_shared_stage_is_named_by_at_least_two_chapters(stage_keys):
+    chapters = stage_keys.groupby("name")["chapter"].nunique()
+    assert set(chapters.index) >= {f"{PREFIX}{stage}" for stage in SHARED_STAGES}
+    assert (chapters >= 2).all(), chapters[chapters < 2].to_dict()
+
+
+def test_chapters_that_share_a_stage_build_the_same_config(stage_keys):
+    disagreeing = {
+        name: dict(zip(group["chapter"], group["value"], strict=True))
+        for name, group in stage_keys.groupby("name")
+        if group["value"].nunique() > 1
+    }
+    assert not disagreeing, f"chapters build different configs of a shared stage: {disagreeing}"
