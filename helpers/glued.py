@@ -10,6 +10,7 @@ chapters are the book's results in one place: `make numbers` writes them as one 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -28,14 +29,22 @@ def as_text(data: dict[str, str]) -> str:
     return f"<{', '.join(pictures)}>" if pictures else str(data.get("text/plain", ""))
 
 
-def glued_values(notebook: str | Path) -> dict[str, str]:
-    """Each glued name of an executed notebook and its value as text."""
+def glued_outputs(path: Path) -> list[dict]:
+    """The glue outputs of an executed chapter: from the `.glue.json` Jupyter Book writes beside
+    the notebooks it executes (it strips them from the notebook), or from a notebook papermill
+    executed, where they are outputs of the cells."""
+    if path.name.endswith(".glue.json"):
+        return list(json.loads(path.read_text()).values())
+    cells = nbformat.read(path, as_version=4).cells
+    return [output for cell in cells for output in cell.get("outputs", [])]
+
+
+def glued_values(path: str | Path) -> dict[str, str]:
+    """Each glued name of an executed chapter and its value as text."""
     values = {}
-    for cell in nbformat.read(notebook, as_version=4).cells:
-        for output in cell.get("outputs", []):
-            record = output.get("metadata", {}).get("scrapbook")
-            if not record:
-                continue
+    for output in glued_outputs(Path(path)):
+        record = output.get("metadata", {}).get("scrapbook")
+        if record:
             prefix = record.get("mime_prefix", "")
             data = {mime.removeprefix(prefix): value for mime, value in output.get("data", {}).items()}
             values[record["name"]] = as_text(data)
@@ -43,11 +52,14 @@ def glued_values(notebook: str | Path) -> dict[str, str]:
 
 
 def book_numbers(executed: str | Path) -> pd.DataFrame:
-    """Every glued value of the executed chapters in a folder, one row per (chapter, name)."""
-    notebooks = sorted(Path(executed).glob("[0-9][0-9]_*.ipynb"))
-    if not notebooks:
+    """Every glued value of the executed chapters in a folder, one row per (chapter, name).
+    A chapter's `.glue.json` is read where the book build wrote one, else its notebook."""
+    chapters = {}
+    for path in sorted(Path(executed).glob("[0-9][0-9]_*.ipynb")):
+        chapters[path.stem] = path.with_suffix(".glue.json") if path.with_suffix(".glue.json").exists() else path
+    if not chapters:
         raise FileNotFoundError(f"no executed chapters (NN_name.ipynb) in {executed}: build the book first (make book)")
-    rows = [(path.stem, name, value) for path in notebooks for name, value in glued_values(path).items()]
+    rows = [(chapter, name, value) for chapter, path in chapters.items() for name, value in glued_values(path).items()]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -1,4 +1,4 @@
-"""Checks over the executed chapters of the built book (run after `make book`).
+"""Checks over the executed chapters and pages of the built book (run after `make book`).
 
 Chapters that reuse a trained stage (Chapter 3 reuses Chapter 2's dense autoencoder, Chapter
 10 reuses Chapter 5's covariance race and Chapter 9's signal study, ...) each glue the cache
@@ -8,6 +8,8 @@ fails here.
 """
 from __future__ import annotations
 
+import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,9 @@ from helpers.glued import book_numbers
 
 pytestmark = pytest.mark.built
 
-EXECUTED = Path(__file__).resolve().parent.parent / "_build" / "jupyter_execute" / "notebooks"
+BUILD = Path(__file__).resolve().parent.parent / "_build"
+EXECUTED = BUILD / "jupyter_execute" / "notebooks"
+SITE = BUILD / "html"
 PREFIX = "stage_key_"
 SHARED_STAGES = ("dense", "sparse", "race_real", "signal", "vae_real")
 
@@ -42,3 +46,27 @@ def test_chapters_that_share_a_stage_build_the_same_config(stage_keys):
         if group["value"].nunique() > 1
     }
     assert not disagreeing, f"chapters build different configs of a shared stage: {disagreeing}"
+
+
+# Each model chapter shows its model's code and the training loop, included from the helpers
+# (so the page shows the code that ran): the listing's label and a line of the code.
+MODEL_LISTINGS = {
+    "02_dense_autoencoder": {
+        "code-dense-autoencoder": "class DenseAutoencoder(nn.Module)",
+        "code-fit": "def fit(model",
+        "code-train-dense": "def train_dense(config",
+    },
+}
+
+
+@pytest.mark.parametrize("chapter", sorted(MODEL_LISTINGS))
+def test_model_chapters_show_the_model_and_the_training_loop(chapter):
+    page = SITE / "notebooks" / f"{chapter}.html"
+    if not page.exists():
+        pytest.fail(f"no built page {page}: run `make book` first")
+    html = page.read_text()
+    for label, code in MODEL_LISTINGS[chapter].items():
+        start = html.find(f'id="{label}"')
+        assert start >= 0, f"{chapter} has no listing {label}"
+        listing = re.sub(r"<[^>]+>", "", html[start : html.find("</pre>", start)])
+        assert unescape(code) in unescape(listing), f"listing {label} of {chapter} does not show {code!r}"

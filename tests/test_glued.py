@@ -1,6 +1,8 @@
 """Glued values read back from executed notebooks, and the before/after comparison."""
 from __future__ import annotations
 
+import json
+
 import nbformat
 import pytest
 
@@ -57,6 +59,16 @@ def test_comparison_lists_changed_new_and_missing_values_only(executed):
     assert differences.loc["r2", "value_after"] == "<absent>"
     assert differences.loc["new_number", "value_before"] == "<absent>"
     assert compare(before, before).empty
+
+
+def test_the_book_builds_glue_file_is_read_in_place_of_its_stripped_notebook(executed):
+    stripped = executed / "02_dense.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("glue(...)")]), stripped)
+    record = {"r2": {"output_type": "display_data", "data": {"text/plain": "0.93"},
+                     "metadata": {"scrapbook": {"name": "r2", "mime_prefix": PREFIX}}}}
+    (executed / "02_dense.glue.json").write_text(json.dumps(record))
+    numbers = book_numbers(executed).set_index(["chapter", "name"])["value"]
+    assert numbers[("02_dense", "r2")] == "0.93"
 
 
 def test_a_folder_without_executed_chapters_says_to_build_first(tmp_path):
