@@ -3,6 +3,7 @@ house rules: a parameters cell first, glued numbers, a hidden check cell last. (
 that the prose names but no cell defines fails the -W book build.)"""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jupytext
@@ -40,3 +41,11 @@ def test_chapter_house_rules(chapter):
     else:
         assert "remove-cell" in tags[-1] and "assert" in code[-1].source, "the last cell checks the claims"
     assert any("glue(" in cell.source for cell in code), "numbers in the prose are glued"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: path.stem)
+def test_chapters_refer_to_each_other_by_label_not_by_number(chapter):
+    """{numref}`chapter-dense` renders "Chapter 2" and follows the table of contents when a
+    chapter is inserted; a typed "Chapter 2" would silently point at the wrong one."""
+    typed = re.findall(r"\bChapters? \d+", chapter.read_text())
+    assert not typed, f"typed chapter numbers {typed}: use {{numref}}`chapter-<name>` (or a name in code)"

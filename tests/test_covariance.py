@@ -36,7 +36,8 @@ def estimators(market):
         "sample": EmpiricalCovariance(),
         "Ledoit-Wolf": LedoitWolf(),
         "PCA": PCAFactorCovariance(2),
-        "VAE": VAECovariance(latent_size=2, hidden_sizes=(8,), n_samples=500, train=FAST_VAE, refit_every=2),
+        "VAE": VAECovariance(latent_size=2, hidden_sizes=(8,), n_samples=500, train=FAST_VAE, warm_start=True,
+                             refit_every=2),
         "CVAE": VAECovariance(latent_size=2, hidden_sizes=(8,), n_samples=500, train=FAST_VAE,
                               labels=market.truth.regimes, n_labels=2),
     }
@@ -66,14 +67,20 @@ def test_vae_residual_is_the_diagonal_between_the_two_covariances(small_market):
     assert (fitted.residual_variance_ > 0).all()
 
 
-def test_vae_refits_only_every_refit_every_fits(small_market):
-    estimator = VAECovariance(latent_size=2, hidden_sizes=(8,), n_samples=200, train=FAST_VAE, refit_every=3)
+def test_vae_keeps_its_network_only_with_warm_start(small_market):
+    estimator = VAECovariance(latent_size=2, hidden_sizes=(8,), n_samples=200, train=FAST_VAE, warm_start=True,
+                              refit_every=3)
     models = []
     for start in range(0, 100, 20):
         estimator.fit(small_market.returns.iloc[start : start + 150])
         models.append(estimator.model_)
     assert models[0] is models[1] is models[2]
     assert models[3] is not models[2] and models[3] is models[4]
+    cold = VAECovariance(latent_size=2, hidden_sizes=(8,), n_samples=200, train=FAST_VAE)
+    first = cold.fit(small_market.returns.iloc[:150]).model_
+    assert cold.fit(small_market.returns.iloc[20:170]).model_ is not first, "without warm_start every fit trains"
+    with pytest.raises(ValueError, match="set warm_start=True"):
+        VAECovariance(refit_every=3).fit(small_market.returns.iloc[:150])
 
 
 def test_conditional_vae_needs_labels_for_every_day(small_market):

@@ -103,8 +103,9 @@ class VAECovariance(BaseEstimator):
     prior draws are drawn in those shares. A month-long holding that starts calm can end in
     stress, and stress days dominate its variance; conditioning on today's label alone
     ignores that.
-    `refit_every` > 1 reuses the network for that many consecutive fits (only the
-    standardization, residuals and condition are updated), which keeps a monthly
+    Like a scikit-learn estimator, each `fit` trains afresh. With `warm_start=True` the
+    network is kept across fits and retrained only on every `refit_every`-th (the others
+    update only the standardization, residuals and condition), which keeps a monthly
     walk-forward affordable; the network still only ever saw past windows.
     """
 
@@ -117,6 +118,7 @@ class VAECovariance(BaseEstimator):
         labels: pd.Series | None = None,
         n_labels: int = 0,
         horizon: int = 21,
+        warm_start: bool = False,
         refit_every: int = 1,
         validation_share: float = 0.2,
         n_samples: int = 20_000,
@@ -130,6 +132,7 @@ class VAECovariance(BaseEstimator):
         self.labels = labels
         self.n_labels = n_labels
         self.horizon = horizon
+        self.warm_start = warm_start
         self.refit_every = refit_every
         self.validation_share = validation_share
         self.n_samples = n_samples
@@ -141,13 +144,15 @@ class VAECovariance(BaseEstimator):
             raise ValueError(f"validation_share={self.validation_share!r}; expected a share in (0, 0.5)")
         if not isinstance(self.refit_every, int) or self.refit_every < 1:
             raise ValueError(f"refit_every={self.refit_every!r}; expected a positive integer")
+        if self.refit_every > 1 and not self.warm_start:
+            raise ValueError(f"refit_every={self.refit_every} keeps the network across fits; set warm_start=True")
         values = np.asarray(returns, dtype=np.float64)
         center, scale = values.mean(axis=0), values.std(axis=0, ddof=1)
         if (scale <= 0).any():
             raise ValueError("an asset has zero variance over the window; drop it before estimating")
         standardized = ((values - center) / scale).astype(np.float32)
         conditions = self._conditions(returns)
-        fits = getattr(self, "n_fits_", 0)
+        fits = getattr(self, "n_fits_", 0) if self.warm_start else 0
         if fits % self.refit_every == 0:
             self.model_, self.history_ = self._train(standardized, conditions)
         self.n_fits_ = fits + 1

@@ -47,6 +47,7 @@ def run_covariance_race(config: CovarianceRaceConfig):
         "latent_size": config.n_factors,
         "hidden_sizes": config.hidden_sizes,
         "beta": config.beta,
+        "warm_start": True,
         "refit_every": config.refit_every,
         "train": config.train,
         "seed": config.train.seed,
