@@ -56,6 +56,18 @@ MODEL_LISTINGS = {
         "code-fit": "def fit(model",
         "code-train-dense": "def train_dense(config",
     },
+    "03_sparse_features": {
+        "code-sparse-autoencoder": "class SparseAutoencoder(nn.Module)",
+        "code-train-sparse": "def train_sparse(config",
+    },
+    "04_vae_factors": {
+        "code-vae": "class VAE(nn.Module)",
+        "code-train-vae": "def train_vae(config",
+    },
+    "09_supervised_autoencoder": {
+        "code-supervised-autoencoder": "class SupervisedAutoencoder(nn.Module)",
+        "code-signal-study": "def run_signal_study(config",
+    },
 }
 
 
