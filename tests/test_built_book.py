@@ -64,6 +64,11 @@ MODEL_LISTINGS = {
         "code-vae": "class VAE(nn.Module)",
         "code-train-vae": "def train_vae(config",
     },
+    "05_covariance": {
+        "code-pca-covariance": "class PCAFactorCovariance(BaseEstimator)",
+        "code-vae-covariance": "def fit(self, returns",
+    },
+    "06_anomalies": {"code-anomaly-score": "def anomaly_score(errors"},
     "09_supervised_autoencoder": {
         "code-supervised-autoencoder": "class SupervisedAutoencoder(nn.Module)",
         "code-signal-study": "def run_signal_study(config",
