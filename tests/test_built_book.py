@@ -69,6 +69,7 @@ MODEL_LISTINGS = {
         "code-vae-covariance": "def fit(self, returns",
     },
     "06_anomalies": {"code-anomaly-score": "def anomaly_score(errors"},
+    "07_regimes": {"code-forward-filter": "def filtered_probabilities(self"},
     "08_scenarios": {"code-generate": "def generate(model"},
     "09_supervised_autoencoder": {
         "code-supervised-autoencoder": "class SupervisedAutoencoder(nn.Module)",
