@@ -9,7 +9,7 @@ from helpers.analysis.backtest import (
     long_short_targets,
     performance_table,
     rule_targets,
-    simulate,
+    run_backtest,
     targets_from,
     timing_targets,
 )
@@ -26,14 +26,14 @@ def returns():
 def test_constant_weights_rebalanced_daily_earn_the_weighted_return(returns):
     weights = pd.Series({"A": 0.5, "B": 0.3, "C": 0.2})
     targets = pd.DataFrame([weights] * len(returns), index=returns.index)
-    result = simulate(targets, returns, cost_bps=0)
+    result = run_backtest(targets, returns, cost_bps=0)
     expected = returns.iloc[1:] @ weights
     pd.testing.assert_series_equal(result.returns, expected, check_names=False)
 
 
 def test_buy_and_hold_drifts_and_compounds_like_the_assets(returns):
     targets = pd.DataFrame({"A": [0.5], "B": [0.5]}, index=returns.index[:1])
-    result = simulate(targets, returns[["A", "B"]], cost_bps=0)
+    result = run_backtest(targets, returns[["A", "B"]], cost_bps=0)
     wealth = (1 + result.returns).prod()
     expected = 0.5 * (1 + returns["A"].iloc[1:]).prod() + 0.5 * (1 + returns["B"].iloc[1:]).prod()
     assert wealth == pytest.approx(expected)
@@ -44,7 +44,7 @@ def test_costs_on_a_known_turnover(returns):
     flat = returns * 0
     days = returns.index[:3]
     targets = pd.DataFrame({"A": [1.0, 0.0, 0.5], "B": [0.0, 1.0, 0.5]}, index=days)
-    result = simulate(targets, flat, cost_bps=10)
+    result = run_backtest(targets, flat, cost_bps=10)
     assert result.turnover.tolist() == [1.0, 2.0, 1.0]
     np.testing.assert_allclose(result.returns.iloc[:2].to_numpy(), [-0.002, -0.001])
     assert (result.returns.iloc[2:] == 0).all()
@@ -54,7 +54,7 @@ def test_a_weight_never_earns_the_return_of_its_decision_day(returns):
     """A 'perfect foresight' target (long what rises today) is held from the next day on,
     so it earns tomorrow's return, which it cannot know: the edge disappears."""
     cheat = np.sign(returns["A"]).to_frame("A")
-    result = simulate(cheat, returns, cost_bps=0)
+    result = run_backtest(cheat, returns, cost_bps=0)
     expected = cheat["A"].shift(1).iloc[1:] * returns["A"].iloc[1:]
     pd.testing.assert_series_equal(result.returns, expected, check_names=False)
     assert abs(sharpe_ratio(result.returns.to_numpy()[:, None])[0]) < 3
@@ -80,8 +80,8 @@ def test_a_timing_strategy_depends_only_on_the_past(returns):
     cut = returns.index[150]
     changed = returns.copy()
     changed.loc[changed.index > cut] *= -3
-    first = simulate(timing_targets(risk_on(returns), "A"), returns)
-    second = simulate(timing_targets(risk_on(changed), "A"), changed)
+    first = run_backtest(timing_targets(risk_on(returns), "A"), returns)
+    second = run_backtest(timing_targets(risk_on(changed), "A"), changed)
     pd.testing.assert_series_equal(first.returns.loc[:cut], second.returns.loc[:cut])
     assert not first.returns.loc[cut:].equals(second.returns.loc[cut:])
 
@@ -105,13 +105,13 @@ def test_performance_table_brackets_the_estimates(returns):
 def test_simulate_rejects_bad_input(returns):
     targets = pd.DataFrame({"A": [1.0]}, index=returns.index[:1])
     with pytest.raises(ValueError, match="cost_bps"):
-        simulate(targets, returns, cost_bps=-1)
+        run_backtest(targets, returns, cost_bps=-1)
     with pytest.raises(ValueError, match="lack"):
-        simulate(targets.rename(columns={"A": "Q"}), returns)
+        run_backtest(targets.rename(columns={"A": "Q"}), returns)
     with pytest.raises(ValueError, match="not a day of returns"):
-        simulate(targets.set_axis([pd.Timestamp("2021-01-02")]), returns)
+        run_backtest(targets.set_axis([pd.Timestamp("2021-01-02")]), returns)
     with pytest.raises(ValueError, match="missing weights"):
-        simulate(targets * np.nan, returns)
+        run_backtest(targets * np.nan, returns)
     with pytest.raises(ValueError, match="quantile"):
         long_short_targets(returns, quantile=0.7)
 
@@ -135,17 +135,17 @@ def test_hmm_timing_pipeline_uses_only_the_past(returns):
     cut = returns.index[200]
     changed = returns.copy()
     changed.loc[changed.index > cut] *= 4
-    runs = [simulate(timing_targets(model.predict(r[["A"]]) == 0, "A"), r) for r in (returns, changed)]
+    runs = [run_backtest(timing_targets(model.predict(r[["A"]]) == 0, "A"), r) for r in (returns, changed)]
     pd.testing.assert_series_equal(runs[0].returns.loc[:cut], runs[1].returns.loc[:cut])
 
 
 def test_net_returns_at_any_cost_come_from_one_simulation(returns):
     days = returns.index[:3]
     targets = pd.DataFrame({"A": [1.0, 0.0, 0.5], "B": [0.0, 1.0, 0.5]}, index=days)
-    result = simulate(targets, returns, cost_bps=10)
+    result = run_backtest(targets, returns, cost_bps=10)
     pd.testing.assert_series_equal(result.net_returns(0), result.gross_returns, check_names=False)
     pd.testing.assert_series_equal(result.net_returns(10), result.returns)
-    charged = simulate(targets, returns, cost_bps=25).returns
+    charged = run_backtest(targets, returns, cost_bps=25).returns
     pd.testing.assert_series_equal(result.net_returns(25), charged)
     with pytest.raises(ValueError, match="cost_bps"):
         result.net_returns(-5)

@@ -1,7 +1,7 @@
 """A daily backtest with costs, and the metrics a sanity check needs, with intervals.
 
 Target weights are indexed by their decision date: the close at which they were computed
-from data up to that close. `simulate` trades to them at that close and holds them from
+from data up to that close. `run_backtest` trades to them at that close and holds them from
 the next day on, so a weight can never earn the return of the day it was decided on. What
 is not in a target (1 - sum of weights) is cash, earning nothing.
 """
@@ -52,7 +52,7 @@ def check_cost(cost_bps: float) -> None:
         raise ValueError(f"cost_bps={cost_bps!r}; expected a finite number of basis points >= 0")
 
 
-def simulate(targets: pd.DataFrame, returns: pd.DataFrame, cost_bps: float = 10.0) -> BacktestResult:
+def run_backtest(targets: pd.DataFrame, returns: pd.DataFrame, cost_bps: float = 10.0) -> BacktestResult:
     """Trade to each row of `targets` at its decision date's close and hold until the next.
 
     `returns` are simple daily returns (day x asset). Between decisions the holdings drift
