@@ -67,6 +67,7 @@ MODEL_LISTINGS = {
     "05_covariance": {
         "code-pca-covariance": "class PCAFactorCovariance(BaseEstimator)",
         "code-vae-covariance": "def fit(self, returns",
+        "code-race": "def run_covariance_race(config",
     },
     "06_anomalies": {"code-anomaly-score": "def anomaly_score(errors"},
     "07_regimes": {"code-forward-filter": "def filtered_probabilities(self"},
