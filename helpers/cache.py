@@ -88,10 +88,12 @@ def cached_stage(compute: Callable[[Any], Result]) -> Callable[[Any], Result]:
     stage and `.key(config)` its key.
     """
 
+    def key(config) -> str:
+        return stage_key(compute.__qualname__, config)
+
     @functools.wraps(compute)
     def stage(config):
-        key = stage_key(compute.__qualname__, config)
-        path = cache_root() / "stages" / compute.__qualname__ / f"{key}.joblib"
+        path = cache_root() / "stages" / compute.__qualname__ / f"{key(config)}.joblib"
         if path.exists():
             try:
                 return joblib.load(path)
@@ -106,7 +108,7 @@ def cached_stage(compute: Callable[[Any], Result]) -> Callable[[Any], Result]:
         return result
 
     stage.func = compute
-    stage.key = lambda config: stage_key(compute.__qualname__, config)
+    stage.key = key
     return stage
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.covariance import EmpiricalCovariance, LedoitWolf
 
 from helpers.analysis.bootstrap import (
@@ -189,3 +190,11 @@ def test_mean_correlation_of_a_known_covariance():
     assert mean_correlation(covariance) == pytest.approx((0.5 + 0.2 - 0.1) / 3)
     with pytest.raises(ValueError, match="at least 2 assets"):
         mean_correlation(np.eye(1))
+
+
+def test_walk_forward_gives_the_same_numbers_in_one_process_or_many(small_market):
+    threads = torch.get_num_threads()
+    in_process = walk_forward(small_market.returns, estimators(small_market), 120, long_only=False, n_jobs=1)
+    assert torch.get_num_threads() == threads, "the walk-forward left this process's torch threads changed"
+    in_workers = walk_forward(small_market.returns, estimators(small_market), 120, long_only=False, n_jobs=2)
+    pd.testing.assert_frame_equal(in_process.returns, in_workers.returns, check_exact=True)

@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 from joblib import Parallel, delayed
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
 from helpers.analysis.bootstrap import bootstrap_intervals
 from helpers.analysis.covariance import long_only_minimum_variance_weights, minimum_variance_weights
@@ -125,12 +126,19 @@ def walk_forward(
 
 
 def _estimate_every_month(estimator, log_returns, dates, window, attributes) -> dict[str, list[np.ndarray]]:
-    torch.set_num_threads(1)
+    """One estimator over every month, on one thread: a threaded BLAS or torch sums in an order
+    that depends on the threads it gets, and the race's numbers should not."""
     recorded = {attribute: [] for attribute in attributes}
-    for date in dates:
-        estimator.fit(trailing_history(log_returns, date, window))
-        for attribute in attributes:
-            recorded[attribute].append(np.array(getattr(estimator, attribute)))
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            for date in dates:
+                estimator.fit(trailing_history(log_returns, date, window))
+                for attribute in attributes:
+                    recorded[attribute].append(np.array(getattr(estimator, attribute)))
+    finally:
+        torch.set_num_threads(torch_threads)
     return recorded
 
 
