@@ -19,10 +19,10 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet --editable ".[book,test]"
 	touch $@
 
-# Jupyter Book keys a chapter's execution by its own text: helpers.cache empties that cache
-# when the helpers' code changed since it was filled, so no chapter shows stale outputs.
+# Jupyter Book keys a chapter's execution by its own text and Sphinx re-reads only changed pages:
+# helpers.cache empties both caches when the helpers changed, so no chapter shows stale outputs.
 book: $(INSTALLED)  ## execute every chapter and build the site into _build/html
-	$(BIN)/python -m helpers.cache _build/.jupyter_cache
+	$(BIN)/python -m helpers.cache _build/.jupyter_cache _build/.doctrees
 	$(BIN)/jupyter-book build . --builder html $(BUILD_FLAGS)
 
 test: $(CHROMIUM) lint unit notebooks book browser  ## the whole suite, in order, failing on the first failure

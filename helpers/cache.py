@@ -17,7 +17,7 @@ import os
 import shutil
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -112,24 +112,28 @@ def cached_stage(compute: Callable[[Any], Result]) -> Callable[[Any], Result]:
     return stage
 
 
-def retire_if_code_changed(book_cache: Path, digest: str | None = None) -> bool:
-    """Empty Jupyter Book's execution cache when the helpers changed since it was filled.
+def retire_if_code_changed(caches: Sequence[Path], digest: str | None = None) -> bool:
+    """Empty the book's caches when the helpers changed since they were filled.
 
-    That cache keys a chapter by its own text only, so without this a chapter whose helpers
-    changed would be served from its old outputs. Returns whether the cache was emptied.
+    Jupyter Book keys a chapter's execution by its own text, and Sphinx re-reads only the
+    pages whose text changed; without this a chapter whose helpers changed would be served
+    from its old outputs. `caches` are the execution cache and Sphinx's doctrees; the digest
+    is recorded next to the first. Returns whether they were emptied.
     """
     digest = digest or code_digest()
-    record = book_cache.parent / DIGEST_FILE
+    record = Path(caches[0]).parent / DIGEST_FILE
     changed = not record.exists() or record.read_text().strip() != digest
     if changed:
-        shutil.rmtree(book_cache, ignore_errors=True)
+        for folder in caches:
+            shutil.rmtree(folder, ignore_errors=True)
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(digest + "\n")
     return changed
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m helpers.cache BOOK_CACHE (e.g. _build/.jupyter_cache)")
-    if retire_if_code_changed(Path(sys.argv[1])):
+    if len(sys.argv) < 2:
+        sys.exit("usage: python -m helpers.cache BOOK_CACHE [DOCTREES ...], "
+                 "e.g. _build/.jupyter_cache _build/.doctrees")
+    if retire_if_code_changed([Path(folder) for folder in sys.argv[1:]]):
         print(f"helpers changed since {sys.argv[1]} was filled (or it is new): every chapter executes afresh")

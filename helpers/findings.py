@@ -18,6 +18,8 @@ import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue
 
+from helpers.validate import InputError
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
@@ -29,10 +31,10 @@ def default_parameters(chapter: str) -> dict:
     """The values of the `parameters` cell of notebooks/<chapter>.md, as the chapter's text sets them."""
     path = NOTEBOOKS / f"{chapter}.md"
     if not path.exists():
-        raise ValueError(f"chapter={chapter!r}: no {path}; expected the stem of a notebooks/NN_name.md file")
+        raise InputError(f"chapter={chapter!r}: no {path}; expected the stem of a notebooks/NN_name.md file")
     cells = [c for c in jupytext.read(path).cells if "parameters" in c.metadata.get("tags", [])]
     if len(cells) != 1:
-        raise ValueError(f"{path.name} has {len(cells)} cells tagged 'parameters'; expected one")
+        raise InputError(f"{path.name} has {len(cells)} cells tagged 'parameters'; expected one")
     defaults = {}
     for statement in ast.parse(cells[0].source).body:
         if isinstance(statement, ast.AnnAssign | ast.Assign):
@@ -71,7 +73,7 @@ class Findings:
     def check(self, key: str, holds, claim: str, numbers: str = "") -> bool:
         holds = bool(holds)
         if any(row["key"] == key for row in self.rows):
-            raise ValueError(f"finding {key!r} is checked twice; give each finding one key")
+            raise InputError(f"finding {key!r} is checked twice; give each finding one key")
         self.rows.append({"key": key, "claim": claim, "numbers": numbers, "holds": holds})
         verdict = "" if holds else f" **[Not with these parameters: {numbers}.]**"
         glue(f"finding_{key}", Markdown(verdict or "\u200b"), display=False)

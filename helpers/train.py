@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -25,8 +26,12 @@ from torch import nn
 from tqdm.auto import trange
 
 from helpers.cache import PRESENTATION
+from helpers.validate import InputError, as_count, as_number
 
 Tensors = torch.Tensor | np.ndarray | Sequence[torch.Tensor | np.ndarray]
+
+
+DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?|mps")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,18 +50,16 @@ class TrainConfig:
     checkpoint_epochs: tuple[int, ...] = ()  # and at these epochs
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "patience"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}={value!r}; expected a positive integer")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate={self.learning_rate!r}; expected a positive number")
-        if self.weight_decay < 0 or self.min_delta < 0:
-            raise ValueError("weight_decay and min_delta must be >= 0")
-        if not isinstance(self.checkpoint_every, int) or self.checkpoint_every < 0:
-            raise ValueError(f"checkpoint_every={self.checkpoint_every!r}; expected an integer >= 0")
-        if any(not 1 <= e <= self.epochs for e in self.checkpoint_epochs):
-            raise ValueError(f"checkpoint_epochs={self.checkpoint_epochs!r}; expected epochs in [1, {self.epochs}]")
+        for name, minimum in (("epochs", 1), ("batch_size", 1), ("patience", 1), ("seed", 0), ("checkpoint_every", 0)):
+            object.__setattr__(self, name, as_count(getattr(self, name), name, minimum))
+        object.__setattr__(self, "learning_rate", as_number(self.learning_rate, "learning_rate", 0, open_low=True))
+        for name in ("weight_decay", "min_delta"):
+            object.__setattr__(self, name, as_number(getattr(self, name), name, 0))
+        if not DEVICE_PATTERN.fullmatch(str(self.device)):
+            raise InputError(f"device={self.device!r}; expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
+        late = [epoch for epoch in self.checkpoint_epochs if not 1 <= epoch <= self.epochs]
+        if late:
+            raise InputError(f"checkpoint_epochs={self.checkpoint_epochs!r}; {late} lie outside [1, {self.epochs}]")
 
     def is_checkpoint(self, epoch: int) -> bool:
         return epoch in self.checkpoint_epochs or (self.checkpoint_every > 0 and epoch % self.checkpoint_every == 0)
@@ -91,14 +94,18 @@ def pick_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        raise ValueError(f"device={device!r}; expected 'auto', 'cpu', 'cuda' or 'cuda:N'")
+        raise InputError(f"device={device!r}; expected 'auto', 'cpu', 'cuda' or 'cuda:N'")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but CUDA is not available; use 'auto' or 'cpu'")
+        raise InputError(f"device={device!r} but CUDA is not available; use 'auto' or 'cpu'")
     return torch.device(device)
 
 
-def as_tensors(data: Tensors, device: torch.device) -> tuple[torch.Tensor, ...]:
-    """A tensor, an array or a sequence of them, as float32 tensors on `device` of one length."""
+def as_tensors(data: Tensors, device: torch.device, name: str = "data") -> tuple[torch.Tensor, ...]:
+    """A tensor, an array or a sequence of them, as float32 tensors on `device` of one length.
+
+    Missing or infinite values are refused here, before training: a NaN would otherwise
+    surface epochs later as a loss that "became nan", which reads like a learning-rate problem.
+    """
     items = [data] if isinstance(data, (torch.Tensor, np.ndarray)) else list(data)
     tensors = tuple(
         (x.to(torch.float32) if isinstance(x, torch.Tensor) else torch.from_numpy(np.array(x, dtype=np.float32)))
@@ -107,9 +114,14 @@ def as_tensors(data: Tensors, device: torch.device) -> tuple[torch.Tensor, ...]:
     )
     lengths = {len(t) for t in tensors}
     if len(lengths) != 1:
-        raise ValueError(f"the tensors of one data set must have one length, got lengths {sorted(lengths)}")
+        raise InputError(f"the tensors of {name} must have one length, got lengths {sorted(lengths)}")
     if not lengths.pop():
-        raise ValueError("the data set is empty")
+        raise InputError(f"{name} is empty")
+    for position, tensor in enumerate(tensors):
+        bad = int((~torch.isfinite(tensor)).sum())
+        if bad:
+            raise InputError(f"{name} tensor {position} holds {bad} missing or infinite values; "
+                             "clean the inputs before training")
     return tensors
 
 
@@ -117,7 +129,11 @@ def fit(model: nn.Module, train: Tensors, validation: Tensors, config: TrainConf
     """Adam with early stopping on validation loss; the best weights are restored at the end."""
     device = pick_device(config.device)
     model.to(device)
-    train_data, validation_data = as_tensors(train, device), as_tensors(validation, device)
+    train_data, validation_data = as_tensors(train, device, "train"), as_tensors(validation, device, "validation")
+    shapes = [(tuple(a.shape[1:]), tuple(b.shape[1:])) for a, b in zip(train_data, validation_data, strict=False)]
+    if len(train_data) != len(validation_data) or any(a != b for a, b in shapes):
+        raise InputError(f"validation has tensors of shapes {[tuple(t.shape) for t in validation_data]}, train "
+                         f"{[tuple(t.shape) for t in train_data]}; each must match train but for the rows")
     torch.manual_seed(config.seed)
     order_generator = torch.Generator().manual_seed(config.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)

@@ -33,5 +33,16 @@ def random_prices():
 
 
 @pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """A test that reaches yfinance's real download fails instead of waiting on the network."""
+    import yfinance
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("a test called yfinance.download; serve it from tests.yfinance_standin instead")
+
+    monkeypatch.setattr(yfinance, "download", refuse)
+
+
+@pytest.fixture(autouse=True)
 def _log_warnings(caplog):
     caplog.set_level(logging.WARNING)

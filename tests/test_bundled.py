@@ -81,11 +81,14 @@ def test_bad_bundled_requests(options, message):
 @pytest.mark.parametrize(
     ("tickers", "message"),
     [
-        ([], "tickers is empty"),
-        (["AAPL", "KO", "AAPL"], r"\['AAPL'\] appear more than once"),
-        ("AAPL", "expected a list"),
+        ([], r"tickers=\[\]; expected ticker symbols"),
+        (["AAPL", "KO", "AAPL"], r"\['AAPL'\] more than once"),
     ],
 )
 def test_empty_or_duplicate_tickers(tickers, message):
     with pytest.raises(ValueError, match=message):
         load("bundled", tickers=tickers)
+
+
+def test_tickers_as_one_text_load_those_tickers():
+    assert load("bundled", tickers="AAPL, KO").tickers == ["AAPL", "KO"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,21 +74,46 @@ def test_an_unreadable_entry_is_recomputed_with_a_warning(monkeypatch):
     assert square(Config(size=4)) == 16 and len(calls) == 2, "the healed entry serves the next call"
 
 
-def test_the_book_cache_is_emptied_only_when_the_helpers_changed(tmp_path):
-    book_cache = tmp_path / ".jupyter_cache"
+def test_the_book_caches_are_emptied_only_when_the_helpers_changed(tmp_path):
+    book_cache, doctrees = tmp_path / ".jupyter_cache", tmp_path / ".doctrees"
     book_cache.mkdir()
-    assert retire_if_code_changed(book_cache, "first") and not book_cache.exists()
-    book_cache.mkdir()
-    (book_cache / "executed").write_text("outputs")
-    assert not retire_if_code_changed(book_cache, "first")
-    assert (book_cache / "executed").exists()
-    assert retire_if_code_changed(book_cache, "second") and not book_cache.exists()
+    assert retire_if_code_changed([book_cache, doctrees], "first") and not book_cache.exists()
+    for folder in (book_cache, doctrees):
+        folder.mkdir()
+        (folder / "kept").write_text("outputs")
+    assert not retire_if_code_changed([book_cache, doctrees], "first")
+    assert (book_cache / "kept").exists() and (doctrees / "kept").exists()
+    assert retire_if_code_changed([book_cache, doctrees], "second")
+    assert not book_cache.exists() and not doctrees.exists()
 
 
-def test_make_book_retires_the_book_cache_it_builds_with_before_building():
+def test_make_book_retires_the_caches_it_builds_with_before_building():
     configured = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["cache"]
     commands = subprocess.run(["make", "-n", "book"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     lines = commands.splitlines()
-    retire = next(i for i, line in enumerate(lines) if f"-m helpers.cache {configured}" in line)
+    retire = next(i for i, line in enumerate(lines) if f"-m helpers.cache {configured} _build/.doctrees" in line)
     build = next(i for i, line in enumerate(lines) if "jupyter-book build" in line)
     assert retire < build
+
+
+def test_a_page_whose_text_did_not_change_is_executed_again_after_a_code_change(tmp_path):
+    """Sphinx re-reads only pages whose text changed, so an emptied execution cache alone would
+    leave every other page with the outputs of the old code."""
+    (tmp_path / "_config.yml").write_text("title: probe\nexecute:\n  execute_notebooks: cache\n"
+                                          "  cache: _build/.jupyter_cache\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    (tmp_path / "page.md").write_text(
+        "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n"
+        "  display_name: Python 3\n---\n# Probe\n\n```{code-cell} ipython3\n"
+        "from probe import VALUE\nprint(f'value={VALUE}')\n```\n")
+    caches = [tmp_path / "_build" / ".jupyter_cache", tmp_path / "_build" / ".doctrees"]
+    builder = Path(sys.executable).parent / "jupyter-book"
+
+    def build_with(value: int, digest: str) -> str:
+        (tmp_path / "probe.py").write_text(f"VALUE = {value}\n")
+        retire_if_code_changed(caches, digest)
+        subprocess.run([str(builder), "build", ".", "--builder", "html"], cwd=tmp_path, check=True, capture_output=True)
+        return (tmp_path / "_build" / "html" / "page.html").read_text()
+
+    assert "value=1" in build_with(1, "first")
+    assert "value=22" in build_with(22, "second")

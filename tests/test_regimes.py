@@ -73,7 +73,7 @@ def test_hmm_rejects_bad_input():
         GaussianHMMRegimes(1).fit(returns)
     gappy = returns.copy()
     gappy.iloc[3] = np.nan
-    with pytest.raises(ValueError, match="missing values"):
+    with pytest.raises(ValueError, match="missing or infinite values"):
         GaussianHMMRegimes(2).fit(gappy)
     with pytest.raises(ValueError, match="too few"):
         GaussianHMMRegimes(3).fit(returns.iloc[:20])

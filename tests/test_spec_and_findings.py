@@ -27,8 +27,8 @@ def test_market_spec_takes_parameters_as_papermill_and_jupyter_pass_them():
         ({"seed": -1}, r"seed=-1; expected a whole number >= 0"),
         ({"synthetic_assets": 2.5}, r"synthetic_assets=2.5; expected a whole number"),
         ({"start": "last year"}, r"start='last year'; expected a date"),
-        ({"tickers": "SPY"}, r"tickers='SPY'; expected a list"),
-        ({"tickers": []}, r"tickers=\[\]; give at least one ticker"),
+        ({"tickers": ["SPY", 3]}, r"tickers=\['SPY', 3\]; expected ticker symbols"),
+        ({"tickers": []}, r"tickers=\[\]; expected ticker symbols"),
         ({"source": "synthetic", "tickers": ["A"]}, "takes no tickers"),
     ],
 )

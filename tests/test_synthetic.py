@@ -107,7 +107,7 @@ def test_vix_like_index_tracks_market_volatility(default_synthetic):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"n_assets": 1}, "n_assets=1; expected an integer >= 2"),
+        ({"n_assets": 1}, "n_assets=1; expected an integer >= n_sectors=6"),
         ({"n_factors": 1}, "n_factors=1"),
         ({"stay_calm": 1.0}, "stay_calm=1.0; expected a probability"),
         ({"n_sectors": 9}, "n_sectors=9"),

@@ -33,8 +33,8 @@ def test_gap_leaves_days_out(random_prices):
         ("2020-06-30", "2020-06-30", 0, "would overlap"),
         (0.5, "2030-01-01", 0, "the test set is empty"),
         ("1999-01-01", 0.5, 0, "before the first day"),
-        (1.5, 0.5, 0, "a fraction must lie in"),
-        ("not a date", 0.5, 0, "expected a date"),
+        (1.5, 0.5, 0, r"train_end=1.5; expected a finite number in \(0, 1\)"),
+        ("not a date", 0.5, 0, "expected a fraction in \\(0, 1\\) of the days, a date"),
         (0.5, 0.75, -1, "gap=-1"),
         (0.5, 0.52, 10, "the validation set is empty"),
     ],
@@ -53,7 +53,10 @@ def test_windows_are_day_major_and_end_on_their_date(random_prices):
     np.testing.assert_allclose(block, returns.iloc[7 : 7 + WINDOW].to_numpy(), rtol=1e-6)
 
 
-@pytest.mark.parametrize(("window", "message"), [(0, "positive integer"), (2.5, "positive integer"), (1000, "longer")])
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [(0, "window=0; expected a whole number"), (2.5, "window=2.5; expected a whole"), (1000, "longer")],
+)
 def test_bad_windows(random_prices, window, message):
     with pytest.raises(ValueError, match=message):
         rolling_windows(log_returns(random_prices), window)

@@ -9,6 +9,7 @@ from sklearn.metrics import roc_auc_score
 
 from helpers.analysis.embedding import pca_reconstruction
 from helpers.analysis.metrics import worst_drawdown
+from helpers.validate import InputError
 
 
 def anomaly_score(errors: pd.DataFrame, reference_days, window: int = 21) -> pd.DataFrame:
@@ -21,10 +22,10 @@ def anomaly_score(errors: pd.DataFrame, reference_days, window: int = 21) -> pd.
     fat-tailed day should not look like an episode. Days without a full window are missing.
     """
     if not isinstance(window, int) or window < 1:
-        raise ValueError(f"window={window!r}; expected a positive integer (days)")
+        raise InputError(f"window={window!r}; expected a positive integer (days)")
     reference = errors.loc[errors.index.intersection(pd.DatetimeIndex(reference_days))].median()
     if reference.isna().any() or (reference <= 0).any():
-        raise ValueError("reference_days leave an asset without a positive median error")
+        raise InputError("reference_days leave an asset without a positive median error")
     relative = errors.rolling(window).median() / reference
     return relative.div(relative.median(axis=1), axis=0)
 
@@ -38,7 +39,7 @@ def window_detection_auroc(scores: pd.DataFrame, anomalies: pd.DataFrame, window
     ends = np.arange(window - 1, len(scores), window)
     labels, values = flags.iloc[ends].to_numpy().ravel(), scores.iloc[ends].to_numpy().ravel()
     if labels.all() or not labels.any():
-        raise ValueError("the windows are all anomalous or all normal; detection cannot be scored")
+        raise InputError("the windows are all anomalous or all normal; detection cannot be scored")
     return float(roc_auc_score(labels, values))
 
 
@@ -60,7 +61,7 @@ def detection_scores(scores: pd.Series, anomalous_days: pd.Series) -> dict[str, 
     """
     scores, counts = scores.align(anomalous_days, join="inner")
     if counts.nunique() < 2:
-        raise ValueError("every stock has the same number of anomalous days; detection cannot be scored")
+        raise InputError("every stock has the same number of anomalous days; detection cannot be scored")
     perfect = counts.rank(method="first")
     return {
         "spearman": float(spearmanr(scores, counts).statistic),

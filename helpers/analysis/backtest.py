@@ -22,6 +22,7 @@ from helpers.analysis.metrics import (
     worst_drawdown,
 )
 from helpers.data.calendar import TRADING_DAYS
+from helpers.validate import InputError, check_days, check_finite_frame
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class BacktestResult:
 
 def check_cost(cost_bps: float) -> None:
     if not np.isfinite(cost_bps) or cost_bps < 0:
-        raise ValueError(f"cost_bps={cost_bps!r}; expected a finite number of basis points >= 0")
+        raise InputError(f"cost_bps={cost_bps!r}; expected a finite number of basis points >= 0")
 
 
 def run_backtest(targets: pd.DataFrame, returns: pd.DataFrame, cost_bps: float = 10.0) -> BacktestResult:
@@ -63,21 +64,22 @@ def run_backtest(targets: pd.DataFrame, returns: pd.DataFrame, cost_bps: float =
     """
     check_cost(cost_bps)
     if targets.empty:
-        raise ValueError("targets is empty; expected at least one decision date")
+        raise InputError("targets is empty; expected at least one decision date")
     unknown = targets.columns.difference(returns.columns)
     if len(unknown):
-        raise ValueError(f"targets name assets {list(unknown)} that returns lack; "
+        raise InputError(f"targets name assets {list(unknown)} that returns lack; "
                          f"expected some of {list(returns.columns)}")
     off_calendar = targets.index.difference(returns.index)
     if len(off_calendar):
-        raise ValueError(f"decision date {off_calendar[0]!r} is not a day of returns; decide on trading days")
+        raise InputError(f"decision date {off_calendar[0]!r} is not a day of returns; decide on trading days")
+    check_days(targets.index, "targets' decision dates")
     if targets.isna().any().any():
-        raise ValueError("targets have missing weights; write 0 for an asset not held")
+        raise InputError("targets have missing weights; write 0 for an asset not held")
     days = returns.index[returns.index >= targets.index.min()]
     panel = returns.loc[days, targets.columns]
     if panel.isna().any().any():
         first = panel.index[panel.isna().any(axis=1)][0]
-        raise ValueError(f"returns are missing on {first!r} for an asset the targets can hold")
+        raise InputError(f"returns are missing on {first!r} for an asset the targets can hold")
     values, decisions = panel.to_numpy(dtype=float), targets.reindex(days).to_numpy(dtype=float)
     is_decision = days.isin(targets.index)
     held = np.zeros(len(targets.columns))
@@ -105,7 +107,7 @@ def targets_from(targets: pd.DataFrame, start) -> pd.DataFrame:
     start = pd.Timestamp(start)
     before, after = targets.loc[:start], targets.loc[targets.index > start]
     if before.empty:
-        raise ValueError(f"no target was decided on or before {start:%Y-%m-%d}; "
+        raise InputError(f"no target was decided on or before {start:%Y-%m-%d}; "
                          f"the first is {targets.index[0]:%Y-%m-%d}")
     return pd.concat([before.iloc[-1:].set_axis([start]), after])
 
@@ -122,7 +124,10 @@ def rule_targets(rule: Callable[[pd.DataFrame], pd.Series], returns: pd.DataFram
 
 def timing_targets(risk_on: pd.Series, asset: str) -> pd.DataFrame:
     """All in `asset` on days the (causal) call says risk on, all in cash otherwise."""
-    values = risk_on.astype(bool).astype(float)
+    if not pd.api.types.is_bool_dtype(risk_on):
+        raise InputError(f"risk_on has dtype {risk_on.dtype}; expected a bool per day (True: risk on), "
+                         "so that a score is never read as a call by accident")
+    values = risk_on.astype(float)
     return values.to_frame(asset)
 
 
@@ -130,9 +135,9 @@ def long_short_targets(signal: pd.DataFrame, quantile: float = 0.2, every: int =
     """Every `every`-th signal date: long the top `quantile` of assets and short the bottom,
     equal weights, one unit each side (net zero, gross two)."""
     if not 0 < quantile <= 0.5:
-        raise ValueError(f"quantile={quantile!r}; expected a share in (0, 0.5]")
+        raise InputError(f"quantile={quantile!r}; expected a share in (0, 0.5]")
     if not isinstance(every, int) or every < 1:
-        raise ValueError(f"every={every!r}; expected a positive integer (signal dates)")
+        raise InputError(f"every={every!r}; expected a positive integer (signal dates)")
     sampled = signal.iloc[::every]
     ranks = sampled.rank(axis=1, pct=True)
     long, short = ranks > 1 - quantile, ranks <= quantile
@@ -163,6 +168,7 @@ def performance_table(
 ) -> pd.DataFrame:
     """Every metric of every strategy (column of daily returns) with a block-bootstrap
     interval; all strategies share the resampled days, so their intervals are paired."""
+    check_finite_frame(returns, "returns")
     parts = {
         name: bootstrap_intervals(returns, metric, block, n_boot, level, seed) for name, metric in METRICS.items()
     }
@@ -173,4 +179,5 @@ def sharpe_differences(
     returns: pd.DataFrame, reference: str, block: int = 21, n_boot: int = 1000, level: float = 0.95, seed: int = 0
 ) -> pd.DataFrame:
     """Each strategy's Sharpe ratio minus the reference's, with a paired interval."""
+    check_finite_frame(returns, "returns")
     return bootstrap_differences(returns, sharpe_ratio, reference, block, n_boot, level, seed)

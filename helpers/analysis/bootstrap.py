@@ -7,14 +7,15 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from helpers.validate import InputError, as_count, as_number, check_finite_frame
+
 
 def block_bootstrap_indices(n_days: int, block: int = 21, n_boot: int = 1000, seed: int = 0) -> np.ndarray:
     """Row indices of `n_boot` resamples (n_boot, n_days), each a chain of circular blocks
     of `block` consecutive days starting at random days."""
-    if not isinstance(block, int) or not 1 <= block <= n_days:
-        raise ValueError(f"block={block!r}; expected an integer in [1, {n_days}] (the series length)")
-    if not isinstance(n_boot, int) or n_boot < 1:
-        raise ValueError(f"n_boot={n_boot!r}; expected a positive integer")
+    block, n_boot = as_count(block, "block"), as_count(n_boot, "n_boot")
+    if block > n_days:
+        raise InputError(f"block={block!r}; expected at most {n_days} days, the series length")
     rng = np.random.default_rng(seed)
     n_blocks = -(-n_days // block)
     starts = rng.integers(0, n_days, size=(n_boot, n_blocks))
@@ -36,9 +37,8 @@ def bootstrap_intervals(
     days serve every column, so intervals of differences between columns (see
     `bootstrap_differences`) are paired.
     """
-    if not 0 < level < 1:
-        raise ValueError(f"level={level!r}; expected a confidence level in (0, 1)")
-    values = daily.to_numpy(dtype=float)
+    level = as_number(level, "level", 0, 1, open_low=True, open_high=True)
+    values = check_finite_frame(daily, "daily").to_numpy(dtype=float)
     draws = np.stack([statistic(values[rows]) for rows in block_bootstrap_indices(len(values), block, n_boot, seed)])
     tail = (1 - level) / 2
     return pd.DataFrame(
@@ -62,7 +62,7 @@ def bootstrap_differences(
 ) -> pd.DataFrame:
     """Each column's statistic minus the reference column's, with a paired interval."""
     if reference not in daily.columns:
-        raise ValueError(f"reference={reference!r}; expected one of {list(daily.columns)}")
+        raise InputError(f"reference={reference!r}; expected one of {list(daily.columns)}")
     position = list(daily.columns).index(reference)
 
     def difference(values: np.ndarray) -> np.ndarray:

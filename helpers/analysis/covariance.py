@@ -22,13 +22,18 @@ from helpers.analysis.factors import implied_covariance, one_hot
 from helpers.analysis.metrics import check_covariance
 from helpers.models.vae import VAE, VAEConfig
 from helpers.train import TrainConfig, fit
+from helpers.validate import InputError, check_moving_returns
 
 
 def minimum_variance_weights(covariance: np.ndarray) -> np.ndarray:
     """Global minimum-variance weights, w proportional to inverse(covariance) times ones,
     summing to one (short positions allowed)."""
     covariance = check_covariance(covariance)
-    raw = np.linalg.solve(covariance, np.ones(len(covariance)))
+    try:
+        raw = np.linalg.solve(covariance, np.ones(len(covariance)))
+    except np.linalg.LinAlgError as error:
+        raise InputError(f"the covariance of {len(covariance)} assets is singular ({error}); a minimum-variance "
+                         "portfolio needs an invertible one: use a shrinkage or factor estimator") from error
     return raw / raw.sum()
 
 
@@ -74,9 +79,9 @@ class PCAFactorCovariance(BaseEstimator):
         self.n_factors = n_factors
 
     def fit(self, returns, y=None) -> PCAFactorCovariance:
-        values = np.asarray(returns, dtype=float)
+        values = check_moving_returns(returns)
         if not 1 <= self.n_factors < values.shape[1]:
-            raise ValueError(f"n_factors={self.n_factors!r}; expected an integer in [1, {values.shape[1] - 1}]")
+            raise InputError(f"n_factors={self.n_factors!r}; expected an integer in [1, {values.shape[1] - 1}]")
         pca = PCA(n_components=self.n_factors).fit(values)
         loadings = pca.components_.T * np.sqrt(pca.explained_variance_)  # (N, k)
         systematic = loadings @ loadings.T
@@ -141,15 +146,13 @@ class VAECovariance(BaseEstimator):
 
     def fit(self, returns: pd.DataFrame, y=None) -> VAECovariance:
         if not 0 < self.validation_share < 0.5:
-            raise ValueError(f"validation_share={self.validation_share!r}; expected a share in (0, 0.5)")
+            raise InputError(f"validation_share={self.validation_share!r}; expected a share in (0, 0.5)")
         if not isinstance(self.refit_every, int) or self.refit_every < 1:
-            raise ValueError(f"refit_every={self.refit_every!r}; expected a positive integer")
+            raise InputError(f"refit_every={self.refit_every!r}; expected a positive integer")
         if self.refit_every > 1 and not self.warm_start:
-            raise ValueError(f"refit_every={self.refit_every} keeps the network across fits; set warm_start=True")
-        values = np.asarray(returns, dtype=np.float64)
+            raise InputError(f"refit_every={self.refit_every} keeps the network across fits; set warm_start=True")
+        values = check_moving_returns(returns)
         center, scale = values.mean(axis=0), values.std(axis=0, ddof=1)
-        if (scale <= 0).any():
-            raise ValueError("an asset has zero variance over the window; drop it before estimating")
         standardized = ((values - center) / scale).astype(np.float32)
         conditions = self._conditions(returns)
         fits = getattr(self, "n_fits_", 0) if self.warm_start else 0
@@ -175,7 +178,7 @@ class VAECovariance(BaseEstimator):
     def conditional_covariance(self, label: int) -> np.ndarray:
         """The covariance implied when every draw carries `label`: that regime's own."""
         if self.labels is None or not 0 <= label < self.n_labels:
-            raise ValueError(f"label={label!r}; expected a label in 0..{self.n_labels - 1} of a conditional VAE")
+            raise InputError(f"label={label!r}; expected a label in 0..{self.n_labels - 1} of a conditional VAE")
         conditions = one_hot(pd.Series(np.full(self.n_samples, label)), self.n_labels)
         residual = self.residual_variance_ if self.residual else np.zeros(len(self.scale_))
         return implied_covariance(self.model_, self.scale_, residual, self.n_samples, conditions, self.seed)
@@ -184,14 +187,14 @@ class VAECovariance(BaseEstimator):
         if self.labels is None:
             return None
         if not isinstance(returns, pd.DataFrame):
-            raise ValueError("a conditional VAECovariance needs returns as a DataFrame indexed by date")
+            raise InputError("a conditional VAECovariance needs returns as a DataFrame indexed by date")
         labels = self.labels.reindex(returns.index)
         if labels.isna().any():
             missing = labels.index[labels.isna()][0]
-            raise ValueError(f"no label for {missing:%Y-%m-%d}; labels must cover every day of the window")
+            raise InputError(f"no label for {missing:%Y-%m-%d}; labels must cover every day of the window")
         values = labels.to_numpy().astype(int)
         if values.min() < 0 or values.max() >= self.n_labels:
-            raise ValueError(f"labels outside 0..{self.n_labels - 1} (n_labels={self.n_labels})")
+            raise InputError(f"labels outside 0..{self.n_labels - 1} (n_labels={self.n_labels})")
         return one_hot(labels, self.n_labels)
 
     def _train(self, standardized: np.ndarray, conditions: np.ndarray | None):
@@ -221,7 +224,7 @@ def expected_label_shares(labels: np.ndarray, n_labels: int, horizon: int) -> np
     the transition matrix counted over `labels` (one pseudo-count per cell, so a label
     never left or never seen still has a row)."""
     if not isinstance(horizon, int) or horizon < 1:
-        raise ValueError(f"horizon={horizon!r}; expected a positive integer (days)")
+        raise InputError(f"horizon={horizon!r}; expected a positive integer (days)")
     counts = np.ones((n_labels, n_labels))
     np.add.at(counts, (labels[:-1], labels[1:]), 1)
     transition = counts / counts.sum(axis=1, keepdims=True)

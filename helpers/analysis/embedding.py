@@ -13,6 +13,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from helpers.analysis.metrics import mean_correlation
 from helpers.data.calendar import TRADING_DAYS
+from helpers.validate import InputError
 
 
 def reconstruction_r2(x: np.ndarray, reconstruction: np.ndarray, reference: np.ndarray) -> float:
@@ -61,7 +62,7 @@ class MarketStates(ClusterMixin, BaseEstimator):
     def fit(self, x: np.ndarray, y=None) -> MarketStates:
         k_values = list(self.k_values)
         if not k_values or min(k_values) < 2 or max(k_values) >= len(x):
-            raise ValueError(f"k_values={self.k_values!r}; expected numbers of states in [2, {len(x) - 1}]")
+            raise InputError(f"k_values={self.k_values!r}; expected numbers of states in [2, {len(x) - 1}]")
         scores, models = {}, {}
         for k in k_values:
             models[k] = KMeans(n_clusters=k, n_init=10, random_state=self.random_state).fit(x)

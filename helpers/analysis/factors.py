@@ -9,6 +9,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.neighbors import NearestNeighbors
 
 from helpers.models.vae import VAE
+from helpers.validate import InputError
 
 
 def factor_recovery(latents: pd.DataFrame, factors: pd.DataFrame, train_days, test_days) -> pd.Series:
@@ -49,7 +50,7 @@ def knn_purity(points: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
     """Share of each point's k nearest neighbours that carry its label, averaged."""
     labels = np.asarray(labels)
     if not 1 <= k < len(points):
-        raise ValueError(f"k={k!r}; expected 1 <= k < {len(points)} points")
+        raise InputError(f"k={k!r}; expected 1 <= k < {len(points)} points")
     _, neighbours = NearestNeighbors(n_neighbors=k + 1).fit(points).kneighbors(points)
     return float((labels[neighbours[:, 1:]] == labels[:, None]).mean())
 
@@ -81,7 +82,7 @@ TREND_VOLATILITY_NAMES = ("up, calm", "up, volatile", "down, calm", "down, volat
 def one_hot(labels: pd.Series, n_classes: int) -> np.ndarray:
     values = labels.to_numpy()
     if np.isnan(values.astype(float)).any():
-        raise ValueError("labels have missing values; drop those days before encoding")
+        raise InputError("labels have missing values; drop those days before encoding")
     return np.eye(n_classes, dtype=np.float32)[values.astype(int)]
 
 

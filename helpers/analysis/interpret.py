@@ -6,6 +6,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.metrics import roc_auc_score
 
+from helpers.validate import InputError
+
 
 def sparse_metrics(x: np.ndarray, reconstruction: np.ndarray, features: np.ndarray) -> dict[str, float]:
     """Fraction of variance unexplained, mean active features (L0), share never firing."""
@@ -50,7 +52,7 @@ def rank_correlations(activations: pd.DataFrame, indicators: pd.DataFrame, smoot
     and off from one day to the next.
     """
     if smoothing < 1:
-        raise ValueError(f"smoothing={smoothing!r}; expected a number of windows >= 1")
+        raise InputError(f"smoothing={smoothing!r}; expected a number of windows >= 1")
     activations = activations.rolling(smoothing).mean().iloc[smoothing - 1 :]
     ranks = activations.rank()
     table = {}
@@ -79,7 +81,7 @@ class FeatureLabeler(BaseEstimator):
 
     def fit(self, activations: pd.DataFrame, indicators: pd.DataFrame) -> FeatureLabeler:
         if not 0 < self.threshold < 1:
-            raise ValueError(f"threshold={self.threshold!r}; expected an absolute correlation in (0, 1)")
+            raise InputError(f"threshold={self.threshold!r}; expected an absolute correlation in (0, 1)")
         self.correlations_ = rank_correlations(activations, indicators, self.smoothing)
         strongest = self.correlations_.abs().idxmax(axis=1)
         value = pd.Series(
@@ -99,7 +101,7 @@ class FeatureLabeler(BaseEstimator):
 def drawdown_spells(benchmark: pd.Series, depth: float = 0.15) -> pd.Series:
     """Name each spell in which the benchmark sits more than `depth` below its running peak."""
     if not 0 < depth < 1:
-        raise ValueError(f"depth={depth!r}; expected a fraction in (0, 1)")
+        raise InputError(f"depth={depth!r}; expected a fraction in (0, 1)")
     underwater = benchmark / benchmark.cummax() - 1 < -depth
     spell = (underwater != underwater.shift()).cumsum()
     labels = pd.Series(pd.NA, index=benchmark.index, dtype="object", name="drawdown")
@@ -114,7 +116,7 @@ def best_separating_feature(activations: pd.DataFrame, target: pd.Series, fit_ro
     scores = {}
     y = target.to_numpy()[fit_rows]
     if len(np.unique(y)) < 2:
-        raise ValueError("the target takes one value on the fitting rows; AUROC is undefined")
+        raise InputError("the target takes one value on the fitting rows; AUROC is undefined")
     for feature in activations.columns:
         auc = roc_auc_score(y, activations[feature].to_numpy()[fit_rows])
         scores[feature] = max(auc, 1 - auc)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.data.calendar import TRADING_DAYS
+from helpers.validate import InputError
 
 
 def annualized_return(values: np.ndarray) -> np.ndarray:
@@ -49,9 +50,11 @@ def drawdown_curve(returns: pd.DataFrame) -> pd.DataFrame:
 def check_covariance(covariance: np.ndarray) -> np.ndarray:
     covariance = np.asarray(covariance, dtype=float)
     if covariance.ndim != 2 or covariance.shape[0] != covariance.shape[1]:
-        raise ValueError(f"covariance of shape {covariance.shape}; expected a square matrix")
+        raise InputError(f"covariance of shape {covariance.shape}; expected a square matrix")
     if not np.isfinite(covariance).all():
-        raise ValueError("covariance has non-finite entries")
+        raise InputError(f"covariance has {int((~np.isfinite(covariance)).sum())} non-finite entries (nan or inf)")
+    if not np.allclose(covariance, covariance.T, rtol=1e-8, atol=1e-12):
+        raise InputError("covariance is not symmetric; expected a covariance matrix, which equals its transpose")
     return covariance
 
 
@@ -67,5 +70,5 @@ def mean_correlation(covariance: np.ndarray) -> float:
     correlation = correlation_of(covariance)
     n = len(correlation)
     if n < 2:
-        raise ValueError(f"a {n}-asset covariance has no pairs to correlate; expected at least 2 assets")
+        raise InputError(f"a {n}-asset covariance has no pairs to correlate; expected at least 2 assets")
     return float((correlation.sum() - n) / (n * (n - 1)))

@@ -23,19 +23,26 @@ from sklearn.preprocessing import StandardScaler
 
 from helpers.analysis.interpret import best_separating_feature
 from helpers.data.calendar import TRADING_DAYS
+from helpers.validate import InputError, as_count, check_finite_frame
 
 
 def _check_states(n_states) -> None:
-    if not isinstance(n_states, int | np.integer) or n_states < 2:
-        raise ValueError(f"n_states={n_states!r}; expected an integer >= 2")
+    as_count(n_states, "n_states", minimum=2)
 
 
-def _as_frame(x) -> pd.DataFrame:
+def _as_frame(x, name: str) -> pd.DataFrame:
     frame = pd.DataFrame(x) if not isinstance(x, pd.DataFrame) else x
-    if frame.isna().any().any():
-        first = frame.index[frame.isna().any(axis=1)][0]
-        raise ValueError(f"missing values at row {first!r}; a regime model needs complete rows")
-    return frame
+    return check_finite_frame(frame, name)
+
+
+def _check_labels(labels, n_states: int) -> np.ndarray:
+    """State labels as integers 0..n_states-1, naming any other value."""
+    values = np.asarray(labels, dtype=float)
+    outside = sorted({float(v) for v in values if not (np.isfinite(v) and v.is_integer() and 0 <= v < n_states)})
+    if outside:
+        shown = [int(v) if np.isfinite(v) and v.is_integer() else v for v in outside[:5]]
+        raise InputError(f"labels hold {shown}; expected states 0..{n_states - 1}")
+    return values.astype(int)
 
 
 def volatility_order(labels: np.ndarray, returns: np.ndarray, n_states: int) -> np.ndarray:
@@ -66,10 +73,10 @@ class GaussianHMMRegimes(BaseEstimator):
     def fit(self, x, y=None) -> GaussianHMMRegimes:
         _check_states(self.n_states)
         if not isinstance(self.n_restarts, int) or self.n_restarts < 1:
-            raise ValueError(f"n_restarts={self.n_restarts!r}; expected a positive integer")
-        values = _as_frame(x).to_numpy(dtype=float)
+            raise InputError(f"n_restarts={self.n_restarts!r}; expected a positive integer")
+        values = _as_frame(x, "x").to_numpy(dtype=float)
         if len(values) < 10 * self.n_states:
-            raise ValueError(f"{len(values)} rows are too few for {self.n_states} states; expected at least "
+            raise InputError(f"{len(values)} rows are too few for {self.n_states} states; expected at least "
                              f"{10 * self.n_states}")
         self.scaler_ = StandardScaler().fit(values)
         scaled = self.scaler_.transform(values)
@@ -99,7 +106,7 @@ class GaussianHMMRegimes(BaseEstimator):
 
     def filtered_probabilities(self, x) -> pd.DataFrame:
         """P(state_t | rows up to t), for each row, from the first row of `x` on."""
-        frame = _as_frame(x)
+        frame = _as_frame(x, "x")
         log_b = self._log_emissions(frame.to_numpy(dtype=float))
         log_a = np.log(self.transmat_)
         log_alpha = np.empty_like(log_b)
@@ -112,7 +119,7 @@ class GaussianHMMRegimes(BaseEstimator):
 
     def smoothed_probabilities(self, x) -> pd.DataFrame:
         """P(state_t | all rows of `x`): uses later rows, so for reading history only."""
-        frame = _as_frame(x)
+        frame = _as_frame(x, "x")
         scaled = self.scaler_.transform(frame.to_numpy(dtype=float))
         probabilities = self.model_.predict_proba(scaled)[:, self.order_]
         return pd.DataFrame(probabilities, index=frame.index, columns=range(self.n_states))
@@ -145,11 +152,11 @@ class JumpModelRegimes(BaseEstimator):
     def fit(self, features, returns) -> JumpModelRegimes:
         _check_states(self.n_states)
         if not np.isfinite(self.jump_penalty) or self.jump_penalty < 0:
-            raise ValueError(f"jump_penalty={self.jump_penalty!r}; expected a finite number >= 0")
-        frame = _as_frame(features)
+            raise InputError(f"jump_penalty={self.jump_penalty!r}; expected a finite number >= 0")
+        frame = _as_frame(features, "features")
         returns = pd.Series(returns).reindex(frame.index)
         if returns.isna().any():
-            raise ValueError("returns must cover every row of features (they order the states by volatility)")
+            raise InputError("returns must cover every row of features (they order the states by volatility)")
         self.scaler_ = StandardScaler().fit(frame)
         self.model_ = JumpModel(self.n_states, self.jump_penalty, random_state=self.random_state).fit(
             self._scaled(frame), returns, sort_by="vol")
@@ -159,7 +166,7 @@ class JumpModelRegimes(BaseEstimator):
         return pd.DataFrame(self.scaler_.transform(frame), index=frame.index, columns=frame.columns)
 
     def predict(self, features) -> pd.Series:
-        frame = _as_frame(features)
+        frame = _as_frame(features, "features")
         labels = self.model_.predict_online(self._scaled(frame))
         return pd.Series(np.asarray(labels, dtype=int), index=frame.index, name="state")
 
@@ -178,9 +185,9 @@ class EmbeddingRegimes(BaseEstimator):
 
     def fit(self, x, returns) -> EmbeddingRegimes:
         _check_states(self.n_states)
-        frame = _as_frame(x)
+        frame = _as_frame(x, "x")
         if not 1 <= self.n_components <= frame.shape[1]:
-            raise ValueError(f"n_components={self.n_components!r}; expected 1..{frame.shape[1]} (the columns of x)")
+            raise InputError(f"n_components={self.n_components!r}; expected 1..{frame.shape[1]} (the columns of x)")
         self.pipeline_ = make_pipeline(
             StandardScaler(), PCA(self.n_components, random_state=self.random_state),
             KMeans(self.n_states, n_init=10, random_state=self.random_state),
@@ -190,7 +197,7 @@ class EmbeddingRegimes(BaseEstimator):
         return self
 
     def predict(self, x) -> pd.Series:
-        frame = _as_frame(x)
+        frame = _as_frame(x, "x")
         rank = np.argsort(self.order_)
         return pd.Series(rank[self.pipeline_.predict(frame.to_numpy())], index=frame.index, name="state")
 
@@ -213,10 +220,10 @@ class SparseFeatureRegimes(BaseEstimator):
 
     def fit(self, activations: pd.DataFrame, volatility: pd.Series) -> SparseFeatureRegimes:
         _check_states(self.n_states)
-        frame = _as_frame(activations)
+        frame = _as_frame(activations, "activations")
         volatility = pd.Series(volatility).reindex(frame.index)
         if volatility.isna().any():
-            raise ValueError("volatility must cover every training window (it places features in bands)")
+            raise InputError("volatility must cover every training window (it places features in bands)")
         self.cuts_ = np.quantile(volatility, np.arange(1, self.n_states) / self.n_states)
         bands = np.eye(self.n_states)[np.searchsorted(self.cuts_, volatility.to_numpy(), side="right")]
         dominant = self.dominant_features(frame)
@@ -229,11 +236,11 @@ class SparseFeatureRegimes(BaseEstimator):
 
     def dominant_features(self, activations: pd.DataFrame) -> pd.Series:
         if not isinstance(self.smoothing, int) or self.smoothing < 1:
-            raise ValueError(f"smoothing={self.smoothing!r}; expected a positive integer (windows)")
-        smoothed = _as_frame(activations).rolling(self.smoothing, min_periods=1).mean()
+            raise InputError(f"smoothing={self.smoothing!r}; expected a positive integer (windows)")
+        smoothed = _as_frame(activations, "activations").rolling(self.smoothing, min_periods=1).mean()
         silent = smoothed.index[(smoothed <= 0).all(axis=1)]
         if len(silent):
-            raise ValueError(f"no feature is active around {silent[0]!r}; the mapping needs an active feature")
+            raise InputError(f"no feature is active around {silent[0]!r}; the mapping needs an active feature")
         return smoothed.idxmax(axis=1).rename("dominant feature")
 
     def predict(self, activations: pd.DataFrame) -> pd.Series:
@@ -257,11 +264,11 @@ class StressDetector(BaseEstimator):
 
     def fit(self, x: pd.DataFrame, volatility: pd.Series) -> StressDetector:
         if not 0 < self.quantile < 1:
-            raise ValueError(f"quantile={self.quantile!r}; expected a share in (0, 1)")
-        frame = _as_frame(x)
+            raise InputError(f"quantile={self.quantile!r}; expected a share in (0, 1)")
+        frame = _as_frame(x, "x")
         volatility = pd.Series(volatility).reindex(frame.index)
         if volatility.isna().any():
-            raise ValueError("volatility must cover every training window (it defines the target)")
+            raise InputError("volatility must cover every training window (it defines the target)")
         high = (volatility > volatility.median()).astype(int)
         smoothed = self._smooth(frame)
         every_row = np.ones(len(frame), dtype=bool)
@@ -273,11 +280,11 @@ class StressDetector(BaseEstimator):
 
     def _smooth(self, frame: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(self.smoothing, int) or self.smoothing < 1:
-            raise ValueError(f"smoothing={self.smoothing!r}; expected a positive integer (windows)")
+            raise InputError(f"smoothing={self.smoothing!r}; expected a positive integer (windows)")
         return frame.rolling(self.smoothing, min_periods=1).mean()
 
     def stress_score(self, x: pd.DataFrame) -> pd.Series:
-        return (self.sign_ * self._smooth(_as_frame(x))[self.feature_]).rename("stress score")
+        return (self.sign_ * self._smooth(_as_frame(x, "x"))[self.feature_]).rename("stress score")
 
     def predict(self, x: pd.DataFrame) -> pd.Series:
         return (self.stress_score(x) > self.threshold_).rename("stress")
@@ -294,7 +301,7 @@ def detection_lags(predicted_stress: pd.Series, true_stress: pd.Series) -> pd.Se
     predicted = np.asarray(predicted_stress, dtype=bool)
     truth = np.asarray(true_stress, dtype=bool)
     if len(predicted) != len(truth):
-        raise ValueError(f"{len(predicted)} predicted days against {len(truth)} true days; expected the same days")
+        raise InputError(f"{len(predicted)} predicted days against {len(truth)} true days; expected the same days")
     onsets = np.flatnonzero(truth[1:] & ~truth[:-1]) + 1
     lags = {}
     for onset in onsets:
@@ -313,7 +320,7 @@ def truth_scores(states: pd.Series, true_regimes: pd.Series, stress_state: int |
     as its stress call against the truth's stress regime (label 1).
     """
     if not states.index.equals(true_regimes.index):
-        raise ValueError("states and true_regimes must cover the same days")
+        raise InputError("states and true_regimes must cover the same days")
     stress_state = int(states.max()) if stress_state is None else stress_state
     lags = detection_lags(states == stress_state, true_regimes == 1)
     years = len(states) / TRADING_DAYS
@@ -330,7 +337,7 @@ def truth_scores(states: pd.Series, true_regimes: pd.Series, stress_state: int |
 
 def transition_matrix(labels: pd.Series, n_states: int) -> pd.DataFrame:
     """Empirical P(state tomorrow | state today), counted over consecutive days."""
-    values = np.asarray(labels, dtype=int)
+    values = _check_labels(labels, n_states)
     counts = np.zeros((n_states, n_states))
     np.add.at(counts, (values[:-1], values[1:]), 1)
     totals = counts.sum(axis=1, keepdims=True)
@@ -341,7 +348,7 @@ def transition_matrix(labels: pd.Series, n_states: int) -> pd.DataFrame:
 
 def mean_durations(labels: pd.Series, n_states: int) -> pd.Series:
     """Mean length in days of the uninterrupted spells of each state (missing if never seen)."""
-    values = np.asarray(labels, dtype=int)
+    values = _check_labels(labels, n_states)
     starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
     lengths = np.diff(np.r_[starts, len(values)])
     spells = pd.Series(lengths, index=values[starts])
@@ -350,7 +357,7 @@ def mean_durations(labels: pd.Series, n_states: int) -> pd.Series:
 
 def agreement_matrix(labels: pd.DataFrame) -> pd.DataFrame:
     """Adjusted Rand index between every pair of labellings (columns) over the same days."""
-    frame = _as_frame(labels)
+    frame = _as_frame(labels, "labels")
     names = list(frame.columns)
     matrix = [[adjusted_rand_score(frame[a], frame[b]) for b in names] for a in names]
     return pd.DataFrame(matrix, index=names, columns=names)
@@ -360,5 +367,5 @@ def balanced_accuracy(stress_call: pd.Series, episodes: pd.Series) -> float:
     """Mean of the share of episode days called stress and of other days called calm."""
     call, inside = np.asarray(stress_call, dtype=bool), np.asarray(episodes, dtype=bool)
     if inside.all() or not inside.any():
-        raise ValueError("episodes must mark some days and leave some unmarked to score a stress call")
+        raise InputError("episodes must mark some days and leave some unmarked to score a stress call")
     return float((call[inside].mean() + (~call[~inside]).mean()) / 2)

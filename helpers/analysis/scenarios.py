@@ -5,6 +5,7 @@ import numpy as np
 import torch
 
 from helpers.models.vae import VAE
+from helpers.validate import InputError
 
 
 @torch.no_grad()
@@ -34,7 +35,7 @@ def augment_around(
 def interpolate(start: np.ndarray, end: np.ndarray, steps: int) -> np.ndarray:
     """Points on the straight latent line from start to end, both included (steps, L)."""
     if steps < 2:
-        raise ValueError(f"steps={steps!r}; expected at least 2")
+        raise InputError(f"steps={steps!r}; expected at least 2")
     weights = np.linspace(0, 1, steps)[:, None]
     return (1 - weights) * np.asarray(start)[None] + weights * np.asarray(end)[None]
 
@@ -42,7 +43,7 @@ def interpolate(start: np.ndarray, end: np.ndarray, steps: int) -> np.ndarray:
 def value_at_risk(returns: np.ndarray, level: float = 0.99) -> float:
     """The loss exceeded with probability 1 - level, as a positive number."""
     if not 0.5 < level < 1:
-        raise ValueError(f"level={level!r}; expected a confidence level in (0.5, 1)")
+        raise InputError(f"level={level!r}; expected a confidence level in (0.5, 1)")
     return float(-np.quantile(np.asarray(returns), 1 - level))
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from helpers.analysis.bootstrap import bootstrap_intervals
+from helpers.validate import InputError
 
 LAGS = (1, 5, 21, 63)
 
@@ -34,7 +35,7 @@ def asset_features(prices: pd.DataFrame, lags=LAGS, vol_window: int = 21, ma_win
 def forward_returns(prices: pd.DataFrame, horizon: int = 5) -> pd.DataFrame:
     """Log return from each close to the close `horizon` days later (date x asset)."""
     if not isinstance(horizon, int) or horizon < 1:
-        raise ValueError(f"horizon={horizon!r}; expected a positive integer (days)")
+        raise InputError(f"horizon={horizon!r}; expected a positive integer (days)")
     log_prices = np.log(prices)
     return log_prices.shift(-horizon) - log_prices
 
@@ -60,16 +61,16 @@ class PurgedTimeSeriesSplit:
     def split(self, dates: pd.Index) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Row positions (train, validation) of each fold, for rows labelled by `dates`."""
         if not isinstance(self.n_splits, int) or self.n_splits < 1:
-            raise ValueError(f"n_splits={self.n_splits!r}; expected a positive integer")
+            raise InputError(f"n_splits={self.n_splits!r}; expected a positive integer")
         if not isinstance(self.gap, int) or self.gap < 0:
-            raise ValueError(f"gap={self.gap!r}; expected an integer >= 0 (days)")
+            raise InputError(f"gap={self.gap!r}; expected an integer >= 0 (days)")
         dates = pd.DatetimeIndex(dates)
         unique = dates.unique().sort_values()
         blocks = np.array_split(np.arange(len(unique)), self.n_splits + 1)
         for block in blocks[1:]:
             last_train = block[0] - self.gap
             if last_train < 1:
-                raise ValueError(f"gap={self.gap} leaves no training dates before a fold of {len(unique)} dates")
+                raise InputError(f"gap={self.gap} leaves no training dates before a fold of {len(unique)} dates")
             train_dates, validation_dates = unique[:last_train], unique[block]
             yield np.flatnonzero(dates.isin(train_dates)), np.flatnonzero(dates.isin(validation_dates))
 

@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 from helpers.analysis.bootstrap import bootstrap_intervals
 from helpers.analysis.covariance import long_only_minimum_variance_weights, minimum_variance_weights
 from helpers.analysis.metrics import annualized_volatility
+from helpers.validate import InputError
 
 PORTFOLIOS = ("minimum variance", "long-only minimum variance")
 ORACLE = "oracle"
@@ -38,12 +39,12 @@ def rebalance_dates(days: pd.DatetimeIndex, window: int) -> pd.DatetimeIndex:
     """Each month's last trading day that has `window` days of history and a next day to hold."""
     days = pd.DatetimeIndex(days)
     if not isinstance(window, int) or window < 2:
-        raise ValueError(f"window={window!r}; expected an integer >= 2 (days of history)")
+        raise InputError(f"window={window!r}; expected an integer >= 2 (days of history)")
     month_ends = pd.Series(days, index=days).groupby(days.to_period("M")).max()
     positions = days.get_indexer(pd.DatetimeIndex(month_ends.to_numpy()))
     usable = positions[(positions >= window - 1) & (positions < len(days) - 1)]
     if len(usable) == 0:
-        raise ValueError(f"no month end has window={window} days of history and a day after it; "
+        raise InputError(f"no month end has window={window} days of history and a day after it; "
                          f"the data span {len(days)} days")
     return days[usable]
 
@@ -60,7 +61,7 @@ def _check_every_window_moves(log_returns: pd.DataFrame, dates: pd.DatetimeIndex
     flat = log_returns.rolling(window).std().reindex(dates) == 0
     if flat.any().any():
         date = flat.index[flat.any(axis=1)][0]
-        raise ValueError(
+        raise InputError(
             f"{list(flat.columns[flat.loc[date]])} do not move in the {window} days to {date.date()}: a stale "
             "series has no variance, and minimum variance would put its weight there; drop it or move the dates"
         )
@@ -86,13 +87,13 @@ def walk_forward(
     estimator can beat in expectation.
     """
     if log_returns.isna().any().any():
-        raise ValueError("log_returns has missing values; the walk-forward needs a complete panel")
+        raise InputError("log_returns has missing values; the walk-forward needs a complete panel")
     if ORACLE in estimators:
-        raise ValueError(f"{ORACLE!r} is reserved for the oracle that `truth` adds")
+        raise InputError(f"{ORACLE!r} is reserved for the oracle that `truth` adds")
     also = also or {}
     for name, (source, _) in also.items():
         if source not in estimators:
-            raise ValueError(f"also[{name!r}] refers to {source!r}; expected one of {list(estimators)}")
+            raise InputError(f"also[{name!r}] refers to {source!r}; expected one of {list(estimators)}")
     days = log_returns.index
     dates = rebalance_dates(days, window)
     _check_every_window_moves(log_returns, dates, window)

@@ -11,7 +11,14 @@ from skfolio.datasets import load_factors_dataset, load_sp500_dataset, load_sp50
 
 from helpers.data.assemble import assemble_market
 from helpers.data.indicators import monthly_to_daily
-from helpers.data.market import MarketData, align_to_calendar, check_tickers, clean_prices, describe_indicators
+from helpers.data.market import (
+    MarketData,
+    align_to_calendar,
+    clean_prices,
+    date_range,
+    describe_indicators,
+)
+from helpers.validate import InputError, as_tickers
 
 logger = logging.getLogger(__name__)
 
@@ -57,17 +64,17 @@ def load_bundled(
     spread from arch's monthly Moody's yields (used from the month after each average),
     and the derived realized volatility, momentum and mean correlation.
     """
-    tickers = tuple(check_tickers(DEFAULT_TICKERS if tickers is None else tickers))
+    tickers = as_tickers(DEFAULT_TICKERS if tickers is None else tickers)
     unknown = [t for t in tickers if t not in AVAILABLE]
     if unknown:
-        raise ValueError(f"tickers {unknown} are not bundled; the bundled tickers are {list(AVAILABLE)}")
+        raise InputError(f"tickers {unknown} are not bundled; the bundled tickers are {list(AVAILABLE)}")
 
     panel = pd.concat([load_sp500_dataset(), load_factors_dataset()], axis=1)
-    prices = _date_range(panel.loc[:, list(tickers)], start, end)
+    prices = date_range(panel.loc[:, list(tickers)], start, end, "the bundled data")
     prices = clean_prices(prices, max_missing=max_missing)
     benchmark = load_sp500_index()["SP500"].reindex(prices.index).rename("SP500")
     if benchmark.isna().any():
-        raise ValueError("the S&P 500 index misses days of the stock calendar")
+        raise InputError("the S&P 500 index misses days of the stock calendar")
     days = prices.index
 
     yields = moody_yields.load()
@@ -109,14 +116,3 @@ def load_bundled(
             "no yield-curve series ships in these packages: the credit spread is the rates-and-credit indicator",
         ),
     )
-
-
-def _date_range(frame: pd.DataFrame, start: str | None, end: str | None) -> pd.DataFrame:
-    first, last = frame.index[0], frame.index[-1]
-    sliced = frame.loc[start:end]
-    if sliced.empty:
-        raise ValueError(
-            f"no bundled data between start={start!r} and end={end!r}; "
-            f"the bundled data covers {first.date()}..{last.date()}"
-        )
-    return sliced

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from helpers.validate import InputError
+
 STRESS_EPISODES = {
     "Dot-com bust": ("2000-03-10", "2002-10-09"),
     "Global financial crisis": ("2007-10-09", "2009-03-09"),
@@ -32,7 +34,7 @@ def stress_reference(market, days: pd.DatetimeIndex) -> tuple[pd.Series, str]:
     else:
         stress, name = episode_mask(days).notna(), "the named stress episodes"
     if stress.all() or not stress.any():
-        raise ValueError(
+        raise InputError(
             f"the days {days[0].date()}..{days[-1].date()} are all inside or all outside {name}, so no stress "
             f"call can be scored; choose dates that also cover one of {list(STRESS_EPISODES)}"
         )

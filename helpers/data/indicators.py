@@ -7,6 +7,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from helpers.data.calendar import TRADING_DAYS
 from helpers.data.market import describe_indicators, log_returns
+from helpers.validate import InputError
 
 
 def realized_volatility_index(benchmark_returns: pd.Series, window: int = 21) -> pd.Series:
@@ -23,7 +24,7 @@ def mean_pairwise_correlation(returns: pd.DataFrame, window: int = 63) -> pd.Ser
     """Trailing mean of the off-diagonal correlations of the assets' returns."""
     n_assets = returns.shape[1]
     if n_assets < 2:
-        raise ValueError(f"mean pairwise correlation needs at least 2 assets, got {n_assets}")
+        raise InputError(f"mean pairwise correlation needs at least 2 assets, got {n_assets}")
     values = returns.to_numpy()
     out = np.full(len(returns), np.nan)
     if len(returns) >= window:

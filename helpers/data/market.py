@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.data.truth import SyntheticTruth
+from helpers.validate import InputError, as_date_range
 
 logger = logging.getLogger(__name__)
 
@@ -37,24 +38,24 @@ class MarketData:
 
     def __post_init__(self) -> None:
         if not self.prices.index.equals(self.benchmark.index):
-            raise ValueError("benchmark must share the price calendar")
+            raise InputError("benchmark must share the price calendar")
         if self.benchmark.isna().any():
             first = self.benchmark.index[self.benchmark.isna()][0]
-            raise ValueError(f"benchmark {self.benchmark.name!r} has no value on {first.date()}")
+            raise InputError(f"benchmark {self.benchmark.name!r} has no value on {first.date()}")
         if not self.prices.index.equals(self.indicators.index):
-            raise ValueError("indicators must share the price calendar")
+            raise InputError("indicators must share the price calendar")
         if list(self.assets.index) != list(self.prices.columns):
-            raise ValueError(
+            raise InputError(
                 f"asset metadata lists {list(self.assets.index)}, prices have {list(self.prices.columns)}"
             )
         missing = set(ASSET_COLUMNS) - set(self.assets.columns)
         if missing:
-            raise ValueError(f"asset metadata lacks columns {sorted(missing)}; needs {list(ASSET_COLUMNS)}")
+            raise InputError(f"asset metadata lacks columns {sorted(missing)}; needs {list(ASSET_COLUMNS)}")
         if list(self.indicator_info.index) != list(self.indicators.columns):
-            raise ValueError("indicator_info must describe exactly the indicator columns, in order")
+            raise InputError("indicator_info must describe exactly the indicator columns, in order")
         bad_origin = set(self.indicator_info["origin"]) - set(INDICATOR_ORIGINS)
         if bad_origin:
-            raise ValueError(f"indicator origins {sorted(bad_origin)} are not among {list(INDICATOR_ORIGINS)}")
+            raise InputError(f"indicator origins {sorted(bad_origin)} are not among {list(INDICATOR_ORIGINS)}")
 
     @property
     def returns(self) -> pd.DataFrame:
@@ -92,6 +93,19 @@ class MarketData:
             yield name, self.indicators[name], self.indicator_info.loc[name, "origin"]
 
 
+def date_range(frame: pd.DataFrame, start: str | None, end: str | None, origin: str) -> pd.DataFrame:
+    """The rows of a sorted frame from `start` to `end`, both included; at least two days, since
+    the first return needs a previous close."""
+    start, end = as_date_range(start, end)
+    sliced = frame.loc[start:end]
+    if len(sliced) < 2:
+        raise InputError(
+            f"{origin} has {len(sliced)} day(s) between start={start!r} and end={end!r}; a market needs at least "
+            f"two days of prices, and {origin} covers {frame.index[0].date()}..{frame.index[-1].date()}"
+        )
+    return sliced
+
+
 def log_returns(prices: pd.DataFrame) -> pd.DataFrame:
     """Daily log returns; the first day, which has no previous close, is left out."""
     return np.log(prices).diff().iloc[1:]
@@ -113,29 +127,29 @@ def clean_prices(prices: pd.DataFrame, max_missing: float = 0.02, max_stale_days
     1990-1992); the models refuse a window in which a series does not move at all.
     """
     if not 0 <= max_missing < 1:
-        raise ValueError(f"max_missing={max_missing!r}; expected a fraction in [0, 1)")
+        raise InputError(f"max_missing={max_missing!r}; expected a fraction in [0, 1)")
     if prices.empty or prices.shape[1] == 0:
-        raise ValueError("the price panel is empty: no dates or no tickers")
+        raise InputError("the price panel is empty: no dates or no tickers")
     if not isinstance(prices.index, pd.DatetimeIndex):
-        raise ValueError(f"prices need a DatetimeIndex of days, got {type(prices.index).__name__}")
+        raise InputError(f"prices need a DatetimeIndex of days, got {type(prices.index).__name__}")
     if prices.index.has_duplicates:
         dupes = prices.index[prices.index.duplicated()].unique()[:5]
-        raise ValueError(f"duplicate dates in prices, e.g. {[str(d.date()) for d in dupes]}")
+        raise InputError(f"duplicate dates in prices, e.g. {[str(d.date()) for d in dupes]}")
     not_numeric = [c for c in prices.columns if not pd.api.types.is_numeric_dtype(prices[c])]
     if not_numeric:
-        raise ValueError(f"price columns {not_numeric} do not hold numbers; every price column must be numeric")
+        raise InputError(f"price columns {not_numeric} do not hold numbers; every price column must be numeric")
     prices = prices.sort_index().astype(float)
     non_positive = (prices <= 0).any()
     if non_positive.any():
         first = {c: str(prices.index[prices[c] <= 0][0].date()) for c in non_positive[non_positive].index}
-        raise ValueError(f"non-positive prices in {first} (first such day); prices must be > 0 to take log returns")
+        raise InputError(f"non-positive prices in {first} (first such day); prices must be > 0 to take log returns")
     empty_days = prices.isna().all(axis=1)
     if empty_days.any():
         logger.warning("dropped %d days on which no asset has a price", int(empty_days.sum()))
         prices = prices.loc[~empty_days]
     empty_columns = [c for c in prices.columns if prices[c].isna().all()]
     if empty_columns:
-        raise ValueError(f"no prices at all for {empty_columns}")
+        raise InputError(f"no prices at all for {empty_columns}")
     firsts = {c: prices[c].first_valid_index() for c in prices.columns}
     latest = max(firsts.values())
     if latest > prices.index[0]:
@@ -147,7 +161,7 @@ def clean_prices(prices: pd.DataFrame, max_missing: float = 0.02, max_stale_days
     too_sparse = missing_share[missing_share > max_missing]
     if len(too_sparse):
         shares = {c: f"{s:.1%}" for c, s in too_sparse.items()}
-        raise ValueError(
+        raise InputError(
             f"columns miss more than max_missing={max_missing:.1%} of days: {shares}; "
             "drop them, shorten the date range or raise max_missing"
         )
@@ -208,7 +222,7 @@ def align_to_calendar(series: pd.Series, days: pd.DatetimeIndex) -> pd.Series:
     """
     valid = series.dropna().sort_index()
     if valid.empty:
-        raise ValueError(f"indicator {series.name!r} has no values")
+        raise InputError(f"indicator {series.name!r} has no values")
     inside = (days >= valid.index[0]) & (days <= valid.index[-1])
     aligned = valid.reindex(valid.index.union(days)).ffill().reindex(days)
     aligned[~inside] = np.nan
@@ -216,19 +230,3 @@ def align_to_calendar(series: pd.Series, days: pd.DatetimeIndex) -> pd.Series:
     if filled:
         logger.warning("%s: carried the last value forward on %d calendar days it lacks", series.name, filled)
     return aligned.rename(series.name)
-
-
-def check_tickers(tickers) -> list[str]:
-    """A non-empty list of distinct ticker strings."""
-    if isinstance(tickers, str):
-        raise ValueError(f"tickers={tickers!r}; expected a list of tickers such as ['SPY', 'TLT']")
-    tickers = list(tickers)
-    if not tickers:
-        raise ValueError("tickers is empty; give at least one ticker")
-    not_text = [t for t in tickers if not isinstance(t, str) or not t.strip()]
-    if not_text:
-        raise ValueError(f"tickers must be non-empty strings, got {not_text}")
-    repeated = sorted({t for t in tickers if tickers.count(t) > 1})
-    if repeated:
-        raise ValueError(f"tickers {repeated} appear more than once; list each ticker once")
-    return tickers

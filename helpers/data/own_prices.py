@@ -18,10 +18,11 @@ from helpers.data.market import (
     ASSET_COLUMNS,
     MarketData,
     align_to_calendar,
-    check_tickers,
     clean_prices,
+    date_range,
     describe_indicators,
 )
+from helpers.validate import InputError, as_tickers
 
 DEFAULT_BENCHMARK = "benchmark"
 DEFAULT_INDICATORS = {
@@ -34,18 +35,18 @@ def read_price_file(path: str | Path) -> pd.DataFrame:
     """A CSV of closes as a float frame on a date index, or a clear error saying what is wrong."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"prices_path={str(path)!r} is not a file; give the path of a CSV of closes")
+        raise InputError(f"prices_path={str(path)!r} is not a file; give the path of a CSV of closes")
     frame = pd.read_csv(path, index_col=0)
     return _as_price_frame(frame, f"{path.name}")
 
 
 def _as_price_frame(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
     if frame.empty:
-        raise ValueError(f"{origin} holds no rows of prices")
+        raise InputError(f"{origin} holds no rows of prices")
     dates = pd.to_datetime(pd.Index(frame.index).astype(str), errors="coerce", format="mixed")
     if dates.isna().any():
         bad = [str(value) for value in frame.index[dates.isna()][:3]]
-        raise ValueError(
+        raise InputError(
             f"{origin}: the first column must hold dates such as 2020-01-31, found {bad}; "
             "put the dates in the first column"
         )
@@ -54,7 +55,7 @@ def _as_price_frame(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
         numbers = pd.to_numeric(frame[column], errors="coerce")
         text = frame[column].notna() & numbers.isna()
         if text.any():
-            raise ValueError(
+            raise InputError(
                 f"{origin}: column {column!r} holds text such as {frame[column][text].iloc[0]!r} "
                 f"on {frame.index[text][0].date()}; every column but the dates must hold numbers"
             )
@@ -80,12 +81,10 @@ def load_csv(
     must be in the file; the defaults are used only where such a column exists.
     """
     if (path is None) == (prices is None):
-        raise ValueError("give either path (a CSV of closes) or prices (a DataFrame of closes), not both or neither")
+        raise InputError("give either path (a CSV of closes) or prices (a DataFrame of closes), not both or neither")
     frame = read_price_file(path) if path is not None else _as_price_frame(prices.copy(), "prices")
     origin = Path(path).name if path is not None else "prices"
-    frame = frame.sort_index().loc[start:end]
-    if frame.empty:
-        raise ValueError(f"{origin} has no rows between start={start!r} and end={end!r}")
+    frame = date_range(frame.sort_index(), start, end, origin)
 
     benchmark_column = _column(frame, benchmark, benchmark != DEFAULT_BENCHMARK, "benchmark", origin)
     indicator_columns = [
@@ -93,13 +92,13 @@ def load_csv(
     ]
     asset_columns = [c for c in frame.columns if c != benchmark_column and c not in indicator_columns]
     if tickers is not None:
-        tickers = check_tickers(tickers)
+        tickers = list(as_tickers(tickers))
         absent = [t for t in tickers if t not in asset_columns]
         if absent:
-            raise ValueError(f"tickers {absent} are not columns of {origin}; its price columns are {asset_columns}")
+            raise InputError(f"tickers {absent} are not columns of {origin}; its price columns are {asset_columns}")
         asset_columns = tickers
     if not asset_columns:
-        raise ValueError(f"{origin} has no asset columns besides the benchmark and indicators")
+        raise InputError(f"{origin} has no asset columns besides the benchmark and indicators")
 
     closes = clean_prices(frame[asset_columns], max_missing=max_missing)
     days = closes.index
@@ -130,7 +129,7 @@ def _column(frame: pd.DataFrame, name: str | None, required: bool, parameter: st
         return name
     if not required:
         return None
-    raise ValueError(f"{parameter}: {name!r} is not a column of {origin}; its columns are {list(frame.columns)}")
+    raise InputError(f"{parameter}: {name!r} is not a column of {origin}; its columns are {list(frame.columns)}")
 
 
 def _asset_metadata(assets_path: str | Path | None, tickers: list[str]) -> pd.DataFrame:
@@ -139,10 +138,10 @@ def _asset_metadata(assets_path: str | Path | None, tickers: list[str]) -> pd.Da
     metadata = pd.read_csv(assets_path, index_col=0)
     missing_columns = set(ASSET_COLUMNS) - set(metadata.columns)
     if missing_columns:
-        raise ValueError(
+        raise InputError(
             f"assets_path {assets_path}: needs columns {list(ASSET_COLUMNS)}, lacks {sorted(missing_columns)}"
         )
     missing = [t for t in tickers if t not in metadata.index]
     if missing:
-        raise ValueError(f"assets_path {assets_path} has no row for {missing}")
+        raise InputError(f"assets_path {assets_path} has no row for {missing}")
     return metadata.loc[tickers, list(ASSET_COLUMNS)]

@@ -7,6 +7,7 @@ from helpers.data.own_prices import load_csv
 from helpers.data.synthetic import simulate
 from helpers.data.truth import VARIANTS, SyntheticConfig
 from helpers.data.yahoo import load_yfinance
+from helpers.validate import InputError
 
 SOURCES = ("bundled", "synthetic", "yfinance", "csv")
 
@@ -25,11 +26,11 @@ def load(source: str = "bundled", **options) -> MarketData:
     if source == "synthetic":
         variant = options.pop("variant", "regimes")
         if variant not in VARIANTS:
-            raise ValueError(f"variant={variant!r}; expected one of {list(VARIANTS)}")
+            raise InputError(f"variant={variant!r}; expected one of {list(VARIANTS)}")
         try:
             config = SyntheticConfig(**(VARIANTS[variant] | options))
         except TypeError as error:
-            raise ValueError(f"{error}; the synthetic options are the fields of SyntheticConfig") from error
+            raise InputError(f"{error}; the synthetic options are the fields of SyntheticConfig") from error
         return simulate(config)
     if source == "bundled":
         return load_bundled(**options)
@@ -37,4 +38,4 @@ def load(source: str = "bundled", **options) -> MarketData:
         return load_yfinance(**options)
     if source == "csv":
         return load_csv(**options)
-    raise ValueError(f"source={source!r}; expected one of {list(SOURCES)}")
+    raise InputError(f"source={source!r}; expected one of {list(SOURCES)}")

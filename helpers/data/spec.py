@@ -10,8 +10,9 @@ from sklearn.preprocessing import StandardScaler
 
 from helpers.data.market import MarketData
 from helpers.data.sources import SOURCES, load
-from helpers.data.validate import as_count, as_optional_date
+from helpers.data.truth import MIN_DAYS, VARIANTS, SyntheticConfig
 from helpers.data.windows import Splits, WindowedReturns, chronological_split, fit_standardizer, make_windows
+from helpers.validate import InputError, as_choice, as_count, as_date_range, as_period_end, as_tickers
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,23 +30,21 @@ class MarketSpec:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.source not in SOURCES:
-            raise ValueError(f"source={self.source!r}; expected one of {list(SOURCES)}")
+        as_choice(self.source, "source", SOURCES)
+        as_choice(self.synthetic_variant, "synthetic_variant", VARIANTS)
         if self.tickers is not None:
-            if isinstance(self.tickers, str):
-                raise ValueError(f"tickers={self.tickers!r}; expected a list of tickers such as ['SPY', 'TLT']")
-            if len(self.tickers) == 0:
-                raise ValueError("tickers=[]; give at least one ticker, or None for the source's default universe")
-            object.__setattr__(self, "tickers", tuple(self.tickers))
-        object.__setattr__(self, "start", as_optional_date(self.start, "start"))
-        object.__setattr__(self, "end", as_optional_date(self.end, "end"))
-        object.__setattr__(self, "synthetic_assets", as_count(self.synthetic_assets, "synthetic_assets", minimum=2))
-        object.__setattr__(self, "synthetic_days", as_count(self.synthetic_days, "synthetic_days", minimum=2))
-        object.__setattr__(self, "seed", as_count(self.seed, "seed", minimum=0))
+            object.__setattr__(self, "tickers", as_tickers(self.tickers))
+        start, end = as_date_range(self.start, self.end)
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+        for name, minimum in (("synthetic_assets", SyntheticConfig.n_sectors), ("synthetic_days", MIN_DAYS),
+                              ("seed", 0)):
+            object.__setattr__(self, name, as_count(getattr(self, name), name, minimum))
         if self.source == "csv" and not self.prices_path:
-            raise ValueError("source='csv' needs prices_path, the path of a CSV file of closes (dates x tickers)")
+            raise InputError("source='csv' needs prices_path, the path of a CSV file of closes (dates x tickers)")
         if self.source == "synthetic" and (self.tickers or self.end):
-            raise ValueError("the synthetic source takes no tickers or end; set synthetic_assets and synthetic_days")
+            raise InputError(f"the synthetic source takes no tickers or end (got tickers={self.tickers!r}, "
+                             f"end={self.end!r}); set synthetic_assets and synthetic_days")
 
     def load(self) -> MarketData:
         if self.source == "synthetic":
@@ -70,6 +69,10 @@ class WindowSpec:
     train_end: str | float = 0.6
     validation_end: str | float = 0.8
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "window", as_count(self.window, "window"))
+        check_period_ends(self)
+
     def build(self) -> tuple[MarketData, Splits, WindowedReturns]:
         market = self.market.load()
         splits = chronological_split(market.returns.index, self.train_end, self.validation_end)
@@ -84,8 +87,17 @@ class CrossSectionSpec:
     train_end: str | float = 0.6
     validation_end: str | float = 0.8
 
+    def __post_init__(self) -> None:
+        check_period_ends(self)
+
     def build(self) -> tuple[MarketData, Splits, pd.DataFrame, StandardScaler]:
         market = self.market.load()
         splits = chronological_split(market.returns.index, self.train_end, self.validation_end)
         scaler = fit_standardizer(market.returns, splits.train)
         return market, splits, scaler.transform(market.returns), scaler
+
+
+def check_period_ends(spec: WindowSpec | CrossSectionSpec) -> None:
+    """Fail where the reader set a split end, not later inside a chapter's first stage."""
+    for name in ("train_end", "validation_end"):
+        as_period_end(getattr(spec, name), name)

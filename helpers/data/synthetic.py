@@ -27,6 +27,7 @@ from helpers.data.assemble import assemble_market
 from helpers.data.calendar import TRADING_DAYS
 from helpers.data.market import MarketData, describe_indicators
 from helpers.data.truth import MARKET, RATES, REGIMES, SECTORS, SyntheticConfig, SyntheticTruth
+from helpers.validate import InputError
 
 
 def simulate(config: SyntheticConfig | None = None) -> MarketData:
@@ -154,7 +155,7 @@ def _plant_anomalies(cfg: SyntheticConfig, idio_vol: np.ndarray, rng: np.random.
     while len(episodes) < cfg.n_anomalies:
         attempts += 1
         if attempts > 100 * max(cfg.n_anomalies, 1):
-            raise ValueError(
+            raise InputError(
                 f"cannot place n_anomalies={cfg.n_anomalies} episodes of {cfg.anomaly_days} days "
                 f"without overlap in {t} days x {n} assets; ask for fewer"
             )

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers.validate import InputError, as_count
+
 SECTORS = (
     "Technology",
     "Financials",
@@ -36,6 +38,9 @@ VARIANTS = {
         "garch_beta": 0.0,
     },
 }
+
+
+MIN_DAYS = 100  # the shortest simulation that leaves every split days to train and test on
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,14 +73,13 @@ class SyntheticConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for name, minimum in (("n_assets", 1), ("n_days", MIN_DAYS), ("n_factors", 2), ("n_sectors", 1),
+                              ("n_anomalies", 0), ("anomaly_days", 1), ("seed", 0)):
+            object.__setattr__(self, name, as_count(getattr(self, name), name, minimum))
         checks = {
-            "n_assets": (self.n_assets >= 2, "an integer >= 2"),
-            "n_days": (self.n_days >= 100, "an integer >= 100"),
-            "n_factors": (self.n_factors >= 2, "an integer >= 2 (market and rates)"),
-            "n_sectors": (
-                1 <= self.n_sectors <= min(len(SECTORS), self.n_assets),
-                f"an integer in [1, {min(len(SECTORS), self.n_assets)}]",
-            ),
+            "n_sectors": (self.n_sectors <= len(SECTORS), f"an integer in [1, {len(SECTORS)}]"),
+            "n_assets": (self.n_assets >= self.n_sectors,
+                         f"an integer >= n_sectors={self.n_sectors}, at least one asset in each sector"),
             "stay_calm": (0 < self.stay_calm < 1, "a probability in (0, 1)"),
             "stay_stress": (0 < self.stay_stress < 1, "a probability in (0, 1)"),
             "tail_df": (self.tail_df > 2, "a number > 2 (finite variance)"),
@@ -83,12 +87,11 @@ class SyntheticConfig:
                 self.garch_alpha >= 0 and self.garch_beta >= 0 and self.garch_alpha + self.garch_beta < 1,
                 "non-negative with garch_alpha + garch_beta < 1",
             ),
-            "n_anomalies": (self.n_anomalies >= 0, "an integer >= 0"),
-            "anomaly_days": (1 <= self.anomaly_days < self.n_days, "an integer in [1, n_days)"),
+            "anomaly_days": (self.anomaly_days < self.n_days, "an integer in [1, n_days)"),
         }
         for name, (ok, accepted) in checks.items():
             if not ok:
-                raise ValueError(f"{name}={getattr(self, name)!r}; expected {accepted}")
+                raise InputError(f"{name}={getattr(self, name)!r}; expected {accepted}")
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ class SyntheticTruth:
         days = self.regimes.index if days is None else pd.DatetimeIndex(days)
         unknown = days.difference(self.regimes.index)
         if len(unknown):
-            raise ValueError(f"days outside the simulation, e.g. {unknown[0].date()}")
+            raise InputError(f"days outside the simulation, e.g. {unknown[0].date()}")
         stacked = np.stack([self.loadings[name].to_numpy() for name in REGIMES])  # (R, N, K)
         loadings = stacked[self.regimes.loc[days].to_numpy()]  # (D, N, K)
         scaled = loadings * self.factor_vol.loc[days].to_numpy()[:, None, :]  # (D, N, K)

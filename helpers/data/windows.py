@@ -14,6 +14,8 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import StandardScaler
 
+from helpers.validate import InputError, as_count, as_period_end, check_days, check_finite_frame
+
 SPLITS = ("train", "validation", "test")
 
 
@@ -34,13 +36,12 @@ def chronological_split(
     An end is a date or a fraction of the days. `gap` days are left out after each
     boundary, so that windows or forward-looking targets cannot straddle two sets.
     """
-    days = pd.DatetimeIndex(days)
-    if gap < 0:
-        raise ValueError(f"gap={gap!r}; expected a number of days >= 0")
+    days = check_days(days)
+    gap = as_count(gap, "gap", minimum=0)
     train_last = _boundary(days, train_end, "train_end")
     validation_last = _boundary(days, validation_end, "validation_end")
     if validation_last <= train_last:
-        raise ValueError(
+        raise InputError(
             f"validation_end={validation_end!r} falls on or before train_end={train_end!r}: "
             "the sets would overlap; validation_end must come later"
         )
@@ -49,7 +50,7 @@ def chronological_split(
     test = days[validation_last + 1 + gap :]
     for name, members in zip(SPLITS, (train, validation, test), strict=True):
         if len(members) == 0:
-            raise ValueError(
+            raise InputError(
                 f"the {name} set is empty (train_end={train_end!r}, validation_end={validation_end!r}, "
                 f"gap={gap}, days {days[0].date()}..{days[-1].date()}); move the split dates"
             )
@@ -57,18 +58,13 @@ def chronological_split(
 
 
 def _boundary(days: pd.DatetimeIndex, end: str | float, name: str) -> int:
-    """Position of the last day on or before `end`."""
-    if isinstance(end, float):
-        if not 0 < end < 1:
-            raise ValueError(f"{name}={end!r}; a fraction must lie in (0, 1)")
-        return int(round(end * len(days))) - 1
-    try:
-        stamp = pd.Timestamp(end)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name}={end!r}; expected a date such as '2015-12-31' or a fraction") from error
-    position = int(days.searchsorted(stamp, side="right")) - 1
+    """Position of the last day on or before `end` (a fraction of the days, a date or a year)."""
+    end_value = as_period_end(end, name)
+    if isinstance(end_value, float):
+        return int(round(end_value * len(days))) - 1
+    position = int(days.searchsorted(end_value, side="right")) - 1
     if position < 0:
-        raise ValueError(f"{name}={end!r} is before the first day {days[0].date()}")
+        raise InputError(f"{name}={end!r} is before the first day {days[0].date()}")
     return position
 
 
@@ -105,10 +101,10 @@ def fit_standardizer(returns: pd.DataFrame, train_days: pd.DatetimeIndex) -> Sta
     """
     rows = returns.index.intersection(train_days)
     if len(rows) < 2:
-        raise ValueError(f"the standardizer needs at least 2 training days, found {len(rows)}")
+        raise InputError(f"the standardizer needs at least 2 training days, found {len(rows)}")
     flat = returns.loc[rows].std() == 0
     if flat.any():
-        raise ValueError(
+        raise InputError(
             f"{list(flat[flat].index)} do not move on any of the {len(rows)} training days "
             f"({rows[0].date()}..{rows[-1].date()}): a stale series has no scale; drop it or move the dates"
         )
@@ -117,12 +113,10 @@ def fit_standardizer(returns: pd.DataFrame, train_days: pd.DatetimeIndex) -> Sta
 
 def rolling_windows(frame: pd.DataFrame, window: int) -> tuple[np.ndarray, pd.DatetimeIndex]:
     """All windows of `window` consecutive rows, flattened day-major, with their end dates."""
-    if not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"window={window!r}; expected a positive integer number of days")
+    window = as_count(window, "window")
     if window > len(frame):
-        raise ValueError(f"window={window} is longer than the history of {len(frame)} days")
-    if frame.isna().any().any():
-        raise ValueError("windows need complete data; the frame has missing values")
+        raise InputError(f"window={window} is longer than the history of {len(frame)} days")
+    check_finite_frame(frame, "the windowed frame")
     blocks = sliding_window_view(frame.to_numpy(), window, axis=0)  # (T - W + 1, N, W)
     flat = blocks.transpose(0, 2, 1).reshape(len(blocks), -1)  # (T - W + 1, W * N)
     return np.ascontiguousarray(flat, dtype=np.float32), frame.index[window - 1 :]
@@ -130,6 +124,8 @@ def rolling_windows(frame: pd.DataFrame, window: int) -> tuple[np.ndarray, pd.Da
 
 def make_windows(returns: pd.DataFrame, window: int, splits: Splits) -> WindowedReturns:
     """Standardize with training statistics, cut windows, and file each under its end date's split."""
+    window = as_count(window, "window")
+    check_finite_frame(returns, "returns")
     scaler = fit_standardizer(returns, splits.train)
     standardized = scaler.transform(returns)
     flat, ends = rolling_windows(standardized, window)
@@ -138,5 +134,5 @@ def make_windows(returns: pd.DataFrame, window: int, splits: Splits) -> Windowed
         mask = ends.isin(members)
         inputs[name], dates[name] = flat[mask], ends[mask]
         if not mask.any():
-            raise ValueError(f"no {window}-day window ends in the {name} set; use a shorter window")
+            raise InputError(f"no {window}-day window ends in the {name} set; use a shorter window")
     return WindowedReturns(inputs, dates, standardized, scaler, window, list(returns.columns))

@@ -23,7 +23,8 @@ import pandas as pd
 
 from helpers.cache import DOWNLOAD_ENV, cache_root
 from helpers.data.assemble import assemble_market
-from helpers.data.market import MarketData, align_to_calendar, check_tickers, clean_prices, describe_indicators
+from helpers.data.market import MarketData, align_to_calendar, clean_prices, describe_indicators
+from helpers.validate import InputError, as_date_range, as_tickers
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def downloader():
     try:
         return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError, ValueError) as error:
-        raise ValueError(
+        raise InputError(
             f"{DOWNLOAD_ENV}={target!r} names no importable function ({error}); expected 'module:function', "
             "such as tests.yfinance_standin:download with the repository on PYTHONPATH"
         ) from error
@@ -126,7 +127,8 @@ def load_yfinance(
     max_missing: float = 0.02,
 ) -> MarketData:
     """The multi-asset default universe (or any tickers), SPY as benchmark, VIX and 10y-3m slope."""
-    tickers = check_tickers(DEFAULT_TICKERS if tickers is None else tickers)
+    tickers = list(as_tickers(DEFAULT_TICKERS if tickers is None else tickers))
+    start, end = as_date_range(start, end)
     asked = tickers + [BENCHMARK] * (BENCHMARK not in tickers) + list(INDICATOR_TICKERS)
     closes = download_closes(asked, start, end)
     prices = clean_prices(closes[tickers], max_missing=max_missing)

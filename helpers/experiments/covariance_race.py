@@ -12,6 +12,7 @@ from helpers.analysis.walkforward import walk_forward
 from helpers.data import MarketSpec
 from helpers.data.truth import REGIMES
 from helpers.train import TrainConfig, adjusted
+from helpers.validate import InputError
 
 LABEL_WARMUP = 63  # days before the trend/volatility label exists
 
@@ -40,7 +41,7 @@ def run_covariance_race(config: CovarianceRaceConfig):
     """The walk-forward of every covariance estimator of Chapter 5 on one market."""
     unknown = set(config.conditions) - set(CONDITION_NAMES)
     if unknown:
-        raise ValueError(f"conditions {sorted(unknown)}; expected some of {list(CONDITION_NAMES)}")
+        raise InputError(f"conditions {sorted(unknown)}; expected some of {list(CONDITION_NAMES)}")
     market = config.market.load()
     returns = market.returns.iloc[LABEL_WARMUP:]
     vae = {
@@ -63,7 +64,7 @@ def run_covariance_race(config: CovarianceRaceConfig):
     for condition in config.conditions:
         if condition == "true_regime":
             if market.truth is None:
-                raise ValueError("condition 'true_regime' needs the synthetic source, which knows its regimes")
+                raise InputError("condition 'true_regime' needs the synthetic source, which knows its regimes")
             labels, n_labels = market.truth.regimes, len(REGIMES)
         else:
             labels, n_labels = trend_volatility_label(market.benchmark, returns.index[: config.window]), 4

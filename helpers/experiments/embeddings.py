@@ -13,6 +13,7 @@ from helpers.data import SPLITS, WindowSpec
 from helpers.experiments.saved import SavedModel
 from helpers.models.dense_ae import DenseAEConfig, DenseAutoencoder
 from helpers.train import History, TrainConfig, adjusted, fit
+from helpers.validate import InputError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,7 +99,7 @@ def embed_stocks(config: StockStageConfig) -> StockStage:
     rng = np.random.default_rng(config.train.seed)
     held_out = rng.random(len(features)) < config.validation_share
     if held_out.all() or not held_out.any():
-        raise ValueError(f"validation_share={config.validation_share} leaves an empty set of {len(features)} stocks")
+        raise InputError(f"validation_share={config.validation_share} leaves an empty set of {len(features)} stocks")
     values = features.to_numpy(dtype=np.float32)
     torch.manual_seed(config.train.seed)
     model = DenseAutoencoder(

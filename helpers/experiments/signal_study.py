@@ -23,6 +23,7 @@ from helpers.data import MarketSpec
 from helpers.models.mlp import MLPConfig, MLPRegressor
 from helpers.models.supervised_ae import SignalTable, SupervisedAEConfig, SupervisedAutoencoder, predict
 from helpers.train import TrainConfig, adjusted, fit
+from helpers.validate import InputError
 
 NETWORKS = ("supervised autoencoder", "without decoder", "plain MLP")
 
@@ -96,7 +97,7 @@ def checkpoint_ics(model, history, features: pd.DataFrame, realized: pd.DataFram
 
 def run_signal_study(config: SignalStudyConfig) -> SignalStudy:
     if config.gap <= config.horizon:
-        raise ValueError(f"gap={config.gap} must exceed horizon={config.horizon}: targets would overlap")
+        raise InputError(f"gap={config.gap} must exceed horizon={config.horizon}: targets would overlap")
     market = config.market.load()
     features = asset_features(market.prices)
     realized_all = forward_returns(market.prices, config.horizon)
@@ -107,7 +108,7 @@ def run_signal_study(config: SignalStudyConfig) -> SignalStudy:
     unique = dates.unique()
     n_test = int(round(config.test_share * len(unique)))
     if not 0 < n_test < len(unique) - config.gap:
-        raise ValueError(f"test_share={config.test_share} leaves no development or no test dates")
+        raise InputError(f"test_share={config.test_share} leaves no development or no test dates")
     development = dates.isin(unique[: len(unique) - n_test - config.gap])
     test = dates.isin(unique[len(unique) - n_test :])
     dev_features, dev_target = features[development], target[development]

@@ -13,6 +13,7 @@ from helpers.data.truth import REGIMES
 from helpers.experiments.saved import SavedModel
 from helpers.models.vae import VAE, VAEConfig, gaussian_kl
 from helpers.train import History, TrainConfig, adjusted, fit
+from helpers.validate import InputError
 
 CONDITIONS = (None, "true_regime", "trend_volatility")
 
@@ -48,12 +49,12 @@ class VAEStage:
 def train_vae(config: VAEStageConfig) -> VAEStage:
 
     if config.condition not in CONDITIONS:
-        raise ValueError(f"condition={config.condition!r}; expected one of {list(CONDITIONS)}")
+        raise InputError(f"condition={config.condition!r}; expected one of {list(CONDITIONS)}")
     market, splits, standardized, scaler = config.data.build()
     conditions = None
     if config.condition == "true_regime":
         if market.truth is None:
-            raise ValueError("condition='true_regime' needs the synthetic source, which knows its regimes")
+            raise InputError("condition='true_regime' needs the synthetic source, which knows its regimes")
         labels = market.truth.regimes.reindex(standardized.index)
         conditions = pd.DataFrame(one_hot(labels, len(REGIMES)), index=labels.index, columns=list(REGIMES))
     elif config.condition == "trend_volatility":

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from helpers.models.layers import check_architecture, check_positive, mlp
+from helpers.validate import InputError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,8 +20,8 @@ class DenseAEConfig:
     dropout: float = 0.0
 
     def __post_init__(self) -> None:
-        check_positive(n_inputs=self.n_inputs, latent_size=self.latent_size)
-        check_architecture(self.hidden_sizes, self.activation, self.dropout)
+        check_positive(self, "n_inputs", "latent_size")
+        check_architecture(self)
 
 
 class DenseAEOutput(NamedTuple):
@@ -46,7 +47,7 @@ class DenseAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> DenseAEOutput:
         if x.shape[-1] != self.config.n_inputs:
-            raise ValueError(f"input width {x.shape[-1]} does not match n_inputs={self.config.n_inputs}")
+            raise InputError(f"input width {x.shape[-1]} does not match n_inputs={self.config.n_inputs}")
         embedding = self.encode(x)
         reconstruction = self.decode(embedding)
         recon = torch.mean((reconstruction - x) ** 2)

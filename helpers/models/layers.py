@@ -1,9 +1,9 @@
 """Building blocks the model files share."""
 from __future__ import annotations
 
-from numbers import Integral
-
 from torch import nn
+
+from helpers.validate import as_choice, as_count, as_number, as_sizes
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "silu": nn.SiLU}
 
@@ -18,17 +18,16 @@ def mlp(widths: tuple[int, ...], n_out: int, activation: str, dropout: float = 0
     return nn.Sequential(*layers)
 
 
-def check_architecture(hidden_sizes: tuple[int, ...], activation: str, dropout: float) -> None:
-    if any(h < 1 for h in hidden_sizes):
-        raise ValueError(f"hidden_sizes={hidden_sizes!r}; expected positive integers")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation={activation!r}; expected one of {sorted(ACTIVATIONS)}")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout={dropout!r}; expected a probability in [0, 1)")
+def check_architecture(config, *size_fields: str) -> None:
+    """Check a frozen model config's layer widths, activation and dropout; one width given as a
+    number (hidden_sizes=64) is one layer."""
+    for name in size_fields or ("hidden_sizes",):
+        object.__setattr__(config, name, as_sizes(getattr(config, name), name))
+    as_choice(config.activation, "activation", sorted(ACTIVATIONS))
+    object.__setattr__(config, "dropout", as_number(config.dropout, "dropout", 0, 1, open_high=True))
 
 
-def check_positive(**sizes: int) -> None:
-    """Each named size must be a positive integer."""
-    for name, value in sizes.items():
-        if not isinstance(value, Integral) or value < 1:
-            raise ValueError(f"{name}={value!r}; expected a positive integer")
+def check_positive(config, *names: str) -> None:
+    """Each named size of a frozen config must be a positive whole number ('8' is read as 8)."""
+    for name in names:
+        object.__setattr__(config, name, as_count(getattr(config, name), name))

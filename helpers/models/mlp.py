@@ -19,8 +19,8 @@ class MLPConfig:
     activation: str = "gelu"
 
     def __post_init__(self) -> None:
-        check_positive(n_inputs=self.n_inputs)
-        check_architecture(self.hidden_sizes, self.activation, self.dropout)
+        check_positive(self, "n_inputs")
+        check_architecture(self)
 
 
 class MLPOutput(NamedTuple):

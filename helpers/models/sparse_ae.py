@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from helpers.models.layers import check_positive
+from helpers.validate import InputError, as_number
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,13 +30,13 @@ class SparseAEConfig:
     dead_after: int = 5000  # samples without firing; set it to about one epoch of your data
 
     def __post_init__(self) -> None:
-        check_positive(n_inputs=self.n_inputs, n_features=self.n_features)
-        if not 1 <= self.k <= self.n_features:
-            raise ValueError(f"k={self.k!r}; expected 1 <= k <= n_features={self.n_features}")
-        if not 1 <= self.aux_k <= self.n_features:
-            raise ValueError(f"aux_k={self.aux_k!r}; expected 1 <= aux_k <= n_features={self.n_features}")
-        if self.aux_coefficient < 0 or self.dead_after < 1:
-            raise ValueError("aux_coefficient must be >= 0 and dead_after >= 1")
+        check_positive(self, "n_inputs", "n_features")
+        check_positive(self, "k", "aux_k", "dead_after")
+        for name in ("k", "aux_k"):
+            value = getattr(self, name)
+            if value > self.n_features:
+                raise InputError(f"{name}={value!r}; expected 1 <= {name} <= n_features={self.n_features}")
+        object.__setattr__(self, "aux_coefficient", as_number(self.aux_coefficient, "aux_coefficient", 0))
 
 
 class SparseAEOutput(NamedTuple):
@@ -64,7 +65,7 @@ class SparseAutoencoder(nn.Module):
 
     def pre_activations(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] != self.config.n_inputs:
-            raise ValueError(f"input width {x.shape[-1]} does not match n_inputs={self.config.n_inputs}")
+            raise InputError(f"input width {x.shape[-1]} does not match n_inputs={self.config.n_inputs}")
         return (x - self.pre_bias) @ self.encoder.T + self.encoder_bias  # (B, n_features)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

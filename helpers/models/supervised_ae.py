@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from helpers.models.layers import check_architecture, check_positive, mlp
+from helpers.validate import InputError, as_number
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,11 +39,10 @@ class SupervisedAEConfig:
     activation: str = "gelu"
 
     def __post_init__(self) -> None:
-        check_positive(n_inputs=self.n_inputs, latent_size=self.latent_size)
-        check_architecture(self.hidden_sizes + self.head_sizes, self.activation, self.dropout)
+        check_positive(self, "n_inputs", "latent_size")
+        check_architecture(self, "hidden_sizes", "head_sizes")
         for name in ("noise_std", "alpha", "aux_weight"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name}={getattr(self, name)!r}; expected a number >= 0")
+            object.__setattr__(self, name, as_number(getattr(self, name), name, 0))
 
 
 class SupervisedAEOutput(NamedTuple):
@@ -68,7 +68,7 @@ class SupervisedAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor, target: torch.Tensor | None = None) -> SupervisedAEOutput:
         if x.shape[-1] != self.config.n_inputs:
-            raise ValueError(f"input width {x.shape[-1]} does not match n_inputs={self.config.n_inputs}")
+            raise InputError(f"input width {x.shape[-1]} does not match n_inputs={self.config.n_inputs}")
         clean = self.normalize(x)  # (B, N)
         noisy = clean + self.config.noise_std * torch.randn_like(clean) if self.training else clean
         embedding = self.encoder(noisy)  # (B, L)
@@ -104,7 +104,7 @@ def predict(model: nn.Module, features: pd.DataFrame, checkpoint: int, weights: 
     table. Each row is predicted from its own features only (the network is in eval mode:
     no noise, no dropout, batch-norm statistics from training)."""
     if not isinstance(features.index, pd.MultiIndex) or features.index.nlevels != 2:
-        raise ValueError("features must be indexed by (date, asset)")
+        raise InputError("features must be indexed by (date, asset)")
     if weights is not None:
         model.load_state_dict(weights)
     model.cpu().eval()

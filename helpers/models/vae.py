@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from helpers.models.layers import check_architecture, check_positive, mlp
+from helpers.validate import InputError, as_count, as_number
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,12 +33,10 @@ class VAEConfig:
     dropout: float = 0.0
 
     def __post_init__(self) -> None:
-        check_positive(n_inputs=self.n_inputs, latent_size=self.latent_size)
-        if self.beta < 0:
-            raise ValueError(f"beta={self.beta!r}; expected a number >= 0")
-        if self.condition_size < 0:
-            raise ValueError(f"condition_size={self.condition_size!r}; expected an integer >= 0")
-        check_architecture(self.hidden_sizes, self.activation, self.dropout)
+        check_positive(self, "n_inputs", "latent_size")
+        object.__setattr__(self, "beta", as_number(self.beta, "beta", 0))
+        object.__setattr__(self, "condition_size", as_count(self.condition_size, "condition_size", 0))
+        check_architecture(self)
 
 
 class VAEOutput(NamedTuple):
@@ -61,7 +60,7 @@ class VAE(nn.Module):
 
     def encode(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         if x.shape[-1] != self.config.n_inputs:
-            raise ValueError(f"input width {x.shape[-1]} does not match n_inputs={self.config.n_inputs}")
+            raise InputError(f"input width {x.shape[-1]} does not match n_inputs={self.config.n_inputs}")
         mean, log_var = self.encoder(self._with_condition(x, condition)).chunk(2, dim=-1)  # (B, L) each
         return mean, log_var
 
@@ -93,12 +92,12 @@ class VAE(nn.Module):
         size = self.config.condition_size
         if size == 0:
             if condition is not None:
-                raise ValueError("a condition was given to a VAE with condition_size=0; set condition_size")
+                raise InputError("a condition was given to a VAE with condition_size=0; set condition_size")
             return tensor
         if condition is None:
-            raise ValueError(f"this conditional VAE needs a condition of width {size}")
+            raise InputError(f"this conditional VAE needs a condition of width {size}")
         if condition.shape[-1] != size:
-            raise ValueError(f"condition width {condition.shape[-1]} does not match condition_size={size}")
+            raise InputError(f"condition width {condition.shape[-1]} does not match condition_size={size}")
         return torch.cat([tensor, condition.to(tensor.dtype)], dim=-1)
 
 
