@@ -63,6 +63,7 @@ browser: $(INSTALLED)  ## headless Chromium over every page of _build/html, and 
 
 rerun: $(INSTALLED)  ## make rerun NB=notebooks/01_data.md ARGS="-p source synthetic -p seed 7"
 	@test -n "$(NB)" || { echo 'usage: make rerun NB=notebooks/01_data.md ARGS="-p seed 7"'; exit 2; }
+	@$(BIN)/python -m helpers.rerun $(NB) $(ARGS)
 	@mkdir -p _build/reruns
 	$(BIN)/jupytext --quiet --to ipynb --output _build/reruns/$(notdir $(basename $(NB))).input.ipynb $(NB)
 	$(BIN)/papermill --cwd notebooks _build/reruns/$(notdir $(basename $(NB))).input.ipynb \

@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 import sys
+import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -79,13 +80,40 @@ def stage_key(name: str, config: Any, digest: str | None = None) -> str:
     return joblib.hash((name, computed_fields(config), digest or code_digest()))
 
 
+def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
+    """Write a cache entry through a temporary file renamed into place: a reader finds the whole
+    entry or none, and concurrent writers of one entry each leave a whole one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".partial",
+                                     delete=False) as handle:
+        temporary = Path(handle.name)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def read_or_heal(path: Path, read: Callable[[Path], Result], action: str) -> Result | None:
+    """A cache entry, or None when there is none or it cannot be read (a truncated or empty
+    file, a disk error): then it is removed with a warning saying so, and the caller makes it
+    again instead of failing on every later run."""
+    if not path.exists():
+        return None
+    try:
+        return read(path)
+    except Exception as error:
+        warnings.warn(f"{action}: the cached {path} is unreadable ({error!r}); removed it", stacklevel=3)
+        path.unlink(missing_ok=True)
+        return None
+
+
 def cached_stage(compute: Callable[[Any], Result]) -> Callable[[Any], Result]:
     """Cache a stage, a function of one frozen config, on disk under its key.
 
-    An entry is written whole or not at all (a temporary file renamed into place), and one
-    that cannot be read (a run killed while writing, a disk error) is recomputed with a
-    warning, so the cache heals instead of failing every later run. `.func` is the uncached
-    stage and `.key(config)` its key.
+    An entry is written whole or not at all, and one that cannot be read is recomputed with
+    a warning (see `write_atomically` and `read_or_heal`). `.func` is the uncached stage and
+    `.key(config)` its key.
     """
 
     def key(config) -> str:
@@ -94,17 +122,11 @@ def cached_stage(compute: Callable[[Any], Result]) -> Callable[[Any], Result]:
     @functools.wraps(compute)
     def stage(config):
         path = cache_root() / "stages" / compute.__qualname__ / f"{key(config)}.joblib"
-        if path.exists():
-            try:
-                return joblib.load(path)
-            except Exception as error:
-                warnings.warn(f"recomputing {compute.__qualname__}: its cached {path} is unreadable ({error!r})",
-                              stacklevel=2)
+        cached = read_or_heal(path, joblib.load, f"recomputing {compute.__qualname__}")
+        if cached is not None:
+            return cached
         result = compute(config)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.partial")
-        joblib.dump(result, partial)
-        os.replace(partial, path)
+        write_atomically(path, lambda target: joblib.dump(result, target))
         return result
 
     stage.func = compute

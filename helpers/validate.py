@@ -160,6 +160,8 @@ def check_moving_returns(returns, name: str = "returns") -> np.ndarray:
     frame = returns if isinstance(returns, pd.DataFrame) else pd.DataFrame(np.asarray(returns, dtype=float))
     check_finite_frame(frame, name)
     values = frame.to_numpy(dtype=float)
+    if len(values) < 2:
+        raise InputError(f"{name} has n_samples={len(values)} day(s); a covariance needs at least 2")
     flat = values.std(axis=0) == 0
     if flat.any():
         raise InputError(f"{name} has assets that do not move over the {len(values)} days: "

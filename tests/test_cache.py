@@ -4,8 +4,10 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import joblib
 import pytest
 import yaml
 
@@ -72,6 +74,24 @@ def test_an_unreadable_entry_is_recomputed_with_a_warning(monkeypatch):
         assert square(Config(size=4)) == 16
     assert len(calls) == 2
     assert square(Config(size=4)) == 16 and len(calls) == 2, "the healed entry serves the next call"
+
+
+def test_concurrent_writers_of_one_entry_leave_one_whole_entry(tmp_path):
+    entry = tmp_path / "entry.joblib"
+    payloads = [list(range(size * 10_000)) for size in range(1, 9)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda payload: cache.write_atomically(entry, lambda target: joblib.dump(payload, target)),
+                      payloads))
+    assert joblib.load(entry) in payloads
+    assert [path.name for path in tmp_path.iterdir()] == ["entry.joblib"], "no partial file is left behind"
+
+
+def test_a_stage_computed_by_concurrent_callers_serves_one_result(monkeypatch):
+    monkeypatch.setattr(cache, "code_digest", lambda: "concurrent callers test")
+    square, calls = counting_stage()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(square, [Config(size=6)] * 4))
+    assert results == [36] * 4 and square(Config(size=6)) == 36
 
 
 def test_the_book_caches_are_emptied_only_when_the_helpers_changed(tmp_path):

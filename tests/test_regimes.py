@@ -76,7 +76,7 @@ def test_hmm_rejects_bad_input():
     with pytest.raises(ValueError, match="missing or infinite values"):
         GaussianHMMRegimes(2).fit(gappy)
     with pytest.raises(ValueError, match="too few"):
-        GaussianHMMRegimes(3).fit(returns.iloc[:20])
+        GaussianHMMRegimes(3).fit(returns.iloc[:14])
 
 
 def test_jump_model_online_states_are_causal_and_ordered():

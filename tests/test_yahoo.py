@@ -48,7 +48,23 @@ def test_download_then_cache(calls, tmp_path):
     second = download_closes(["SPY", "TLT"], "2020-01-01", "2020-03-01")
     assert len(calls) == 1, "the repeated request must be served from the cache"
     pd.testing.assert_frame_equal(first, second, check_freq=False)
-    assert list((tmp_path / "yfinance").glob("*.parquet")) and not list((tmp_path / "yfinance").glob("*.tmp"))
+    assert list((tmp_path / "yfinance").glob("*.parquet")) and not list((tmp_path / "yfinance").glob("*.partial"))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda data: data[: len(data) // 2], lambda data: b"", lambda data: b"not parquet at all"],
+    ids=["truncated", "empty", "garbage"],
+)
+def test_a_damaged_cache_file_is_removed_and_fetched_again(calls, tmp_path, damage):
+    first = download_closes(["SPY", "TLT"], "2020-01-01", "2020-03-01")
+    (entry,) = (tmp_path / "yfinance").glob("*.parquet")
+    entry.write_bytes(damage(entry.read_bytes()))
+    with pytest.warns(UserWarning, match="downloading .* again: the cached .* is unreadable"):
+        again = download_closes(["SPY", "TLT"], "2020-01-01", "2020-03-01")
+    assert len(calls) == 2
+    pd.testing.assert_frame_equal(first, again, check_freq=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(entry), first, check_freq=False)
 
 
 def test_load_builds_the_market_with_indicators(calls):

@@ -17,6 +17,7 @@ from skfolio.optimization import MeanRisk, ObjectiveFunction
 from skfolio.prior import EmpiricalPrior
 from sklearn.base import BaseEstimator
 from sklearn.decomposition import PCA
+from sklearn.utils.validation import validate_data
 
 from helpers.analysis.factors import implied_covariance, one_hot
 from helpers.analysis.metrics import check_covariance
@@ -79,9 +80,12 @@ class PCAFactorCovariance(BaseEstimator):
         self.n_factors = n_factors
 
     def fit(self, returns, y=None) -> PCAFactorCovariance:
+        validate_data(self, returns, ensure_all_finite=False)
         values = check_moving_returns(returns)
-        if not 1 <= self.n_factors < values.shape[1]:
-            raise InputError(f"n_factors={self.n_factors!r}; expected an integer in [1, {values.shape[1] - 1}]")
+        n_assets = values.shape[1]
+        if not isinstance(self.n_factors, int | np.integer) or not 1 <= self.n_factors < n_assets:
+            raise InputError(f"n_factors={self.n_factors!r}; expected an integer in [1, {n_assets - 1}], fewer "
+                             f"factors than the n_features={n_assets} assets")
         pca = PCA(n_components=self.n_factors).fit(values)
         loadings = pca.components_.T * np.sqrt(pca.explained_variance_)  # (N, k)
         systematic = loadings @ loadings.T

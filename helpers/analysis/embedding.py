@@ -10,6 +10,7 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import NearestNeighbors
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from helpers.analysis.metrics import mean_correlation
 from helpers.data.calendar import TRADING_DAYS
@@ -60,9 +61,11 @@ class MarketStates(ClusterMixin, BaseEstimator):
         self.silhouette_sample = silhouette_sample
 
     def fit(self, x: np.ndarray, y=None) -> MarketStates:
+        x = validate_data(self, x)
         k_values = list(self.k_values)
         if not k_values or min(k_values) < 2 or max(k_values) >= len(x):
-            raise InputError(f"k_values={self.k_values!r}; expected numbers of states in [2, {len(x) - 1}]")
+            raise InputError(f"k_values={self.k_values!r}; expected numbers of states in [2, {len(x) - 1}] "
+                             f"for n_samples={len(x)} windows")
         scores, models = {}, {}
         for k in k_values:
             models[k] = KMeans(n_clusters=k, n_init=10, random_state=self.random_state).fit(x)
@@ -76,7 +79,8 @@ class MarketStates(ClusterMixin, BaseEstimator):
         return self
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        return self.model_.predict(x)
+        check_is_fitted(self)
+        return self.model_.predict(validate_data(self, x, reset=False))
 
 
 def state_profiles(states: pd.Series, returns: pd.DataFrame, benchmark_returns: pd.Series) -> pd.DataFrame:

@@ -20,10 +20,13 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from helpers.analysis.interpret import best_separating_feature
 from helpers.data.calendar import TRADING_DAYS
 from helpers.validate import InputError, as_count, check_finite_frame
+
+MIN_ROWS_PER_STATE = 5  # a floor below which a state's mean and variance are not estimable at all
 
 
 def _check_states(n_states) -> None:
@@ -33,6 +36,15 @@ def _check_states(n_states) -> None:
 def _as_frame(x, name: str) -> pd.DataFrame:
     frame = pd.DataFrame(x) if not isinstance(x, pd.DataFrame) else x
     return check_finite_frame(frame, name)
+
+
+def _validated(estimator, x, reset: bool) -> pd.DataFrame:
+    """`x` as a frame whose index labels the states, after scikit-learn's checks of its shape
+    and type; on `predict` also that the estimator is fitted and `x` has its columns."""
+    if not reset:
+        check_is_fitted(estimator)
+    validate_data(estimator, x, reset=reset, ensure_all_finite=False)
+    return _as_frame(x, "x")
 
 
 def _check_labels(labels, n_states: int) -> np.ndarray:
@@ -72,12 +84,11 @@ class GaussianHMMRegimes(BaseEstimator):
 
     def fit(self, x, y=None) -> GaussianHMMRegimes:
         _check_states(self.n_states)
-        if not isinstance(self.n_restarts, int) or self.n_restarts < 1:
-            raise InputError(f"n_restarts={self.n_restarts!r}; expected a positive integer")
-        values = _as_frame(x, "x").to_numpy(dtype=float)
-        if len(values) < 10 * self.n_states:
-            raise InputError(f"{len(values)} rows are too few for {self.n_states} states; expected at least "
-                             f"{10 * self.n_states}")
+        as_count(self.n_restarts, "n_restarts")
+        values = _validated(self, x, reset=True).to_numpy(dtype=float)
+        if len(values) < MIN_ROWS_PER_STATE * self.n_states:
+            raise InputError(f"x has n_samples={len(values)} rows, too few for n_states={self.n_states}; expected "
+                             f"at least {MIN_ROWS_PER_STATE * self.n_states}")
         self.scaler_ = StandardScaler().fit(values)
         scaled = self.scaler_.transform(values)
         models, scores = [], []
@@ -106,7 +117,7 @@ class GaussianHMMRegimes(BaseEstimator):
 
     def filtered_probabilities(self, x) -> pd.DataFrame:
         """P(state_t | rows up to t), for each row, from the first row of `x` on."""
-        frame = _as_frame(x, "x")
+        frame = _validated(self, x, reset=False)
         log_b = self._log_emissions(frame.to_numpy(dtype=float))
         log_a = np.log(self.transmat_)
         log_alpha = np.empty_like(log_b)
@@ -119,7 +130,7 @@ class GaussianHMMRegimes(BaseEstimator):
 
     def smoothed_probabilities(self, x) -> pd.DataFrame:
         """P(state_t | all rows of `x`): uses later rows, so for reading history only."""
-        frame = _as_frame(x, "x")
+        frame = _validated(self, x, reset=False)
         scaled = self.scaler_.transform(frame.to_numpy(dtype=float))
         probabilities = self.model_.predict_proba(scaled)[:, self.order_]
         return pd.DataFrame(probabilities, index=frame.index, columns=range(self.n_states))

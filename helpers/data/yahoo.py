@@ -16,12 +16,11 @@ import importlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from helpers.cache import DOWNLOAD_ENV, cache_root
+from helpers.cache import DOWNLOAD_ENV, cache_root, read_or_heal, write_atomically
 from helpers.data.assemble import assemble_market
 from helpers.data.market import MarketData, align_to_calendar, clean_prices, describe_indicators
 from helpers.validate import InputError, as_date_range, as_tickers
@@ -61,9 +60,10 @@ def download_closes(tickers: list[str], start: str, end: str) -> pd.DataFrame:
     """Adjusted closes (dates x tickers), from the cache when this exact request was made before."""
     key = hashlib.sha256(json.dumps([sorted(tickers), start, end]).encode()).hexdigest()[:16]
     path = cache_dir() / f"closes-{key}.parquet"
-    if path.exists():
+    cached = read_or_heal(path, pd.read_parquet, f"downloading {tickers} again")
+    if cached is not None:
         logger.info("served %s from the cache %s", tickers, path)
-        return pd.read_parquet(path)
+        return cached
     raw = downloader()(
         tickers, start=start, end=end, auto_adjust=True, progress=False, threads=False, group_by="column"
     )
@@ -76,7 +76,7 @@ def download_closes(tickers: list[str], start: str, end: str) -> pd.DataFrame:
             "and the connection, or use the offline sources: load(source='bundled') or "
             "load(source='synthetic')."
         )
-    _write_atomically(closes[tickers], path)
+    write_atomically(path, closes[tickers].to_parquet)
     return closes[tickers]
 
 
@@ -107,17 +107,6 @@ def _closes(raw: pd.DataFrame, tickers: list[str]) -> pd.DataFrame:
     closes.index = pd.DatetimeIndex(closes.index).tz_localize(None).normalize()
     closes.index.name = "date"
     return closes
-
-
-def _write_atomically(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
-        temporary = Path(handle.name)
-    try:
-        frame.to_parquet(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def load_yfinance(
