@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 import numbers
 import re
+import typing
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import yaml
 
 
 class InputError(ValueError):
@@ -118,7 +120,7 @@ def as_period_end(value, name: str) -> float | pd.Timestamp:
     if isinstance(value, str) and re.fullmatch(r"\s*\d{4}\s*", value) or (
             isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999):
         return pd.Timestamp(f"{int(value)}-12-31")
-    if _is_number(value):
+    if _is_number(value) or isinstance(value, str) and re.fullmatch(r"\s*0?\.\d+\s*", value):
         return as_number(value, name, 0, 1, open_low=True, open_high=True)
     stamp = _timestamp(value)
     if stamp is None:
@@ -167,3 +169,69 @@ def check_moving_returns(returns, name: str = "returns") -> np.ndarray:
         raise InputError(f"{name} has assets that do not move over the {len(values)} days: "
                          f"{list(frame.columns[flat])}; drop a stale series or move the window")
     return values
+
+
+def check_parameters(namespace: dict) -> None:
+    """Read a chapter's parameters the way their annotations say, in place, or fail naming one.
+
+    The annotated names of the chapter's namespace are its parameters cell. papermill's `-r`
+    and YAML pass text, whole floats and single values where a reader meant a count, a
+    number or a list: '12' becomes 12, 64 for a list becomes [64], 'SPY, TLT' becomes
+    ['SPY', 'TLT']; a value no annotated type can read raises `InputError`.
+    """
+    for name, annotation in namespace.get("__annotations__", {}).items():
+        if name in namespace:
+            namespace[name] = as_annotated(namespace[name], annotation, name)
+
+
+def as_annotated(value, annotation, name: str):
+    """`value` as the first type of `annotation` (int, float, str, list, or a union of them
+    with None) that holds it as given, else the first that reads it."""
+    kinds = [kind.__name__ if isinstance(kind, type) else str(kind) for kind in typing.get_args(annotation)]
+    kinds = kinds or [annotation.__name__ if isinstance(annotation, type) else str(annotation)]
+    if value is None and "NoneType" in kinds:
+        return None
+    readers = [READERS[kind] for kind in kinds if kind in READERS]
+    for kind in kinds:
+        if kind in READERS and type(value) is KIND_TYPES[kind]:
+            return READERS[kind](value, name)
+    errors = []
+    for reader in readers:
+        try:
+            return reader(value, name)
+        except InputError as error:
+            errors.append(error)
+    if len(errors) == 1:
+        raise errors[0]
+    wanted = " or ".join("None" if kind == "NoneType" else kind for kind in kinds)
+    raise InputError(f"{name}={value!r}; expected {wanted}, as the chapter's parameters cell declares")
+
+
+def _as_text(value, name: str) -> str:
+    if isinstance(value, str):
+        return value
+    if _is_number(value):
+        return str(value)
+    raise InputError(f"{name}={value!r}; expected text")
+
+
+def _as_list(value, name: str) -> list:
+    if isinstance(value, list | tuple):
+        return list(value)
+    if isinstance(value, str):
+        parsed = yaml.safe_load(value) if value.strip() else []
+        if isinstance(parsed, list):
+            return parsed
+        return [yaml.safe_load(item) for item in value.split(",") if item.strip()]
+    if _is_number(value) or isinstance(value, bool):
+        return [value]
+    raise InputError(f"{name}={value!r}; expected a list such as [1, 2]")
+
+
+READERS = {
+    "int": lambda value, name: as_count(value, name, minimum=0),
+    "float": lambda value, name: as_number(value, name),
+    "str": _as_text,
+    "list": _as_list,
+}
+KIND_TYPES = {"int": int, "float": float, "str": str, "list": list}

@@ -31,7 +31,7 @@ from helpers.models.dense_ae import DenseAEConfig, DenseAutoencoder
 from helpers.models.sparse_ae import SparseAEConfig
 from helpers.models.vae import VAEConfig
 from helpers.train import TrainConfig, fit
-from helpers.validate import InputError
+from helpers.validate import InputError, as_annotated, check_parameters
 
 
 class Case(NamedTuple):
@@ -145,6 +145,18 @@ CASES = [
     Case("sources", "a negative price", lambda: load("csv", prices=prices(returns()) - 200), ("prices",)),
     Case("sources", "yfinance dates in the wrong order", lambda: load("yfinance", start="2021-01-01", end="2020-01-01"),
          ("start", "end", "2021-01-01")),
+    # -- a chapter's own parameters, read by their annotations after papermill injects them
+    Case("parameters", "a count as words", lambda: as_annotated("twelve", int, "n_boot"), ("n_boot", "twelve")),
+    Case("parameters", "a negative count", lambda: as_annotated(-1, int, "seed"), ("seed", "-1")),
+    Case("parameters", "a count as a fraction", lambda: as_annotated(3.5, int, "max_epochs"), ("max_epochs", "3.5")),
+    Case("parameters", "a number as words", lambda: as_annotated("fast", float, "beta"), ("beta", "fast")),
+    Case("parameters", "a number that is not one", lambda: as_annotated(float("nan"), float, "beta"), ("beta", "nan")),
+    Case("parameters", "text given a list", lambda: as_annotated(["bundled"], str, "source"), ("source", "bundled")),
+    Case("parameters", "a list given a mapping", lambda: as_annotated({"a": 1}, list, "seeds"), ("seeds", "'a'")),
+    Case("parameters", "a date or fraction given a list", lambda: as_annotated([1], str | float, "train_end"),
+         ("train_end", "[1]")),
+    Case("parameters", "a bad value in a namespace",
+         lambda: check_parameters({"__annotations__": {"window": int}, "window": "twenty"}), ("window", "twenty")),
     # -- chronological splits, windows and the specs that build them
     Case("splits", "unsorted days", lambda: chronological_split(shuffled_days()), ("days", "sorted")),
     Case("splits", "duplicate days", lambda: chronological_split(days().append(days()[:3])), ("days", "2020-01-01")),
@@ -277,6 +289,20 @@ def test_counts_given_as_text_or_whole_floats_are_read_as_counts():
 def test_price_files_newest_first_are_read_oldest_first():
     newest_first = load("csv", prices=prices(returns()).iloc[::-1])
     pd.testing.assert_frame_equal(newest_first.returns, load("csv", prices=prices(returns())).returns)
+
+
+def test_chapter_parameters_are_read_as_their_annotations_say():
+    namespace = {
+        "__annotations__": {"n_boot": int, "beta": float, "seeds": list, "hidden_sizes": list, "tickers": list | None,
+                            "start": str | None, "train_end": str | float, "source": str},
+        "n_boot": "200", "beta": 1, "seeds": "[0, 1]", "hidden_sizes": 64, "tickers": "SPY, TLT",
+        "start": 2005, "train_end": 0.7, "source": "synthetic", "unannotated": "left alone",
+    }
+    check_parameters(namespace)
+    assert {name: value for name, value in namespace.items() if name != "__annotations__"} == {
+        "n_boot": 200, "beta": 1.0, "seeds": [0, 1], "hidden_sizes": [64], "tickers": ["SPY", "TLT"],
+        "start": "2005", "train_end": 0.7, "source": "synthetic", "unannotated": "left alone",
+    }
 
 
 def test_one_ticker_given_as_text_is_a_list_of_one():

@@ -49,3 +49,12 @@ def test_chapters_refer_to_each_other_by_label_not_by_number(chapter):
     chapter is inserted; a typed "Chapter 2" would silently point at the wrong one."""
     typed = re.findall(r"\bChapters? \d+", chapter.read_text())
     assert not typed, f"typed chapter numbers {typed}: use {{numref}}`chapter-<name>` (or a name in code)"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: path.stem)
+def test_every_chapter_reads_its_parameters_by_their_annotations(chapter):
+    """papermill injects what a reader passes after the parameters cell; the chapter's next
+    cell reads it as the parameters cell declares, or stops with an error naming it."""
+    cells = re.findall(r"```\{code-cell\} ipython3\n(.*?)```", chapter.read_text(), flags=re.S)
+    assert "parameters" in cells[0].splitlines()[0], "the first code cell is the parameters cell"
+    assert "\ncheck_parameters(globals())" in cells[1], "the cell after the parameters calls check_parameters"
