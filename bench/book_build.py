@@ -3,7 +3,9 @@
 Cold: the execution cache, the stage cache (trained models) and the built site are
 removed first, so every chapter runs at its full parameters and trains everything it
 needs. Warm: the same build again with nothing changed. Chapter times come from the
-execution cache that Jupyter Book fills.
+execution cache that Jupyter Book fills. Machines differ, so each time is also given as a
+multiple of the reference training loop that `bench.train_speed` timed in the same
+`make bench` run, against the budgets: the book within 25 times that loop, a chapter 4.
 
     python -m bench.book_build
 """
@@ -23,6 +25,8 @@ from helpers.cache import cache_root
 BUILD = Path("_build")
 CACHE = BUILD / ".jupyter_cache"
 RESULTS = BUILD / "bench" / "book_build.json"
+REFERENCE = BUILD / "bench" / "train_speed.json"
+BOOK_BUDGET, CHAPTER_BUDGET = 25.0, 4.0  # multiples of the reference loop's 100 epochs
 JUPYTER_BOOK = str(Path(sys.executable).parent / "jupyter-book")
 COMMAND = [JUPYTER_BOOK, "build", ".", "--builder", "html", "-W", "-n", "--keep-going"]
 
@@ -33,7 +37,19 @@ def build() -> float:
     return time.perf_counter() - start
 
 
+def reference_seconds() -> float:
+    if not REFERENCE.exists():
+        raise SystemExit(f"no {REFERENCE}: run `python -m bench.train_speed` first (make bench runs both)")
+    return float(json.loads(REFERENCE.read_text())["reference_seconds_total"])
+
+
+def against(seconds: float, reference: float, budget: float) -> str:
+    ratio = seconds / reference
+    return f"{seconds:.1f} s = {ratio:.1f}x the reference loop (budget {budget:g}x{'' if ratio <= budget else ', OVER'})"
+
+
 def main() -> None:
+    reference = reference_seconds()
     for folder in (CACHE, cache_root() / "stages", BUILD / "html", BUILD / "jupyter_execute", BUILD / ".doctrees"):
         shutil.rmtree(folder, ignore_errors=True)
     cold = build()
@@ -41,11 +57,15 @@ def main() -> None:
         Path(record.uri).name: record.data["execution_seconds"] for record in get_cache(str(CACHE)).list_cache_records()
     }
     warm = build()
-    print(f"cold build: {cold:.1f} s; warm rebuild: {warm:.1f} s")
+    print(f"reference loop (bench.train_speed, this run): {reference:.1f} s")
+    print(f"cold build: {against(cold, reference, BOOK_BUDGET)}; warm rebuild: {warm:.1f} s")
     for name, seconds in sorted(chapters.items()):
-        print(f"  {name}: {seconds:.1f} s to execute at full parameters")
+        print(f"  {name}: {against(seconds, reference, CHAPTER_BUDGET)} to execute at full parameters")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"cold_seconds": cold, "warm_seconds": warm, "chapters": chapters}, indent=2))
+    RESULTS.write_text(json.dumps({
+        "reference_seconds": reference, "cold_seconds": cold, "cold_ratio": cold / reference, "warm_seconds": warm,
+        "chapters": chapters, "chapter_ratios": {name: seconds / reference for name, seconds in chapters.items()},
+    }, indent=2))
     print(f"written {RESULTS}")
 
 
