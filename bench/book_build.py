@@ -45,7 +45,8 @@ def reference_seconds() -> float:
 
 def against(seconds: float, reference: float, budget: float) -> str:
     ratio = seconds / reference
-    return f"{seconds:.1f} s = {ratio:.1f}x the reference loop (budget {budget:g}x{'' if ratio <= budget else ', OVER'})"
+    verdict = "" if ratio <= budget else ", OVER"
+    return f"{seconds:.1f} s = {ratio:.1f}x the reference loop (budget {budget:g}x{verdict})"
 
 
 def main() -> None:
