@@ -194,7 +194,7 @@ def test_mean_correlation_of_a_known_covariance():
 
 def test_walk_forward_gives_the_same_numbers_in_one_process_or_many(small_market):
     threads = torch.get_num_threads()
-    in_process = walk_forward(small_market.returns, estimators(small_market), 120, long_only=False, n_jobs=1)
+    in_process = walk_forward(small_market.returns, estimators(small_market), 120, n_jobs=1)
     assert torch.get_num_threads() == threads, "the walk-forward left this process's torch threads changed"
-    in_workers = walk_forward(small_market.returns, estimators(small_market), 120, long_only=False, n_jobs=2)
+    in_workers = walk_forward(small_market.returns, estimators(small_market), 120, n_jobs=2)
     pd.testing.assert_frame_equal(in_process.returns, in_workers.returns, check_exact=True)

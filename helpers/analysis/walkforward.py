@@ -79,8 +79,9 @@ def walk_forward(
     """Rebalance monthly on each estimator's covariance of the trailing `window` days.
 
     `estimators` maps names to scikit-learn-style covariance estimators; each is cloned
-    once and refit every month (so a stateful estimator keeps its state across months),
-    the estimators in parallel processes. `also` maps extra names to (estimator name,
+    once and refit every month (so a stateful estimator keeps its state across months);
+    the estimators, and then the portfolio rules on their covariances, run in parallel
+    processes. `also` maps extra names to (estimator name,
     fitted attribute) for a second matrix an estimator computes on the way (say the VAE's
     covariance without its residual diagonal). With `truth` (a SyntheticTruth) an oracle
     is added: the mean true conditional covariance over the holding month, the floor no
@@ -113,17 +114,27 @@ def walk_forward(
     if long_only:
         optimizers[PORTFOLIOS[1]] = long_only_minimum_variance_weights
     simple = np.expm1(log_returns)
+    jobs = [(portfolio, name) for portfolio in optimizers for name in covariances]
+    solved = Parallel(n_jobs=n_jobs)(
+        delayed(_optimize_every_month)(optimizers[portfolio], covariances[name]) for portfolio, name in jobs
+    )
     weights, returns = {}, {}
-    for portfolio, optimizer in optimizers.items():
-        for name, matrices in covariances.items():
-            frame = pd.DataFrame([optimizer(m) for m in matrices], index=dates, columns=log_returns.columns)
-            weights[(portfolio, name)] = frame
-            returns[(portfolio, name)] = pd.concat(
-                [simple.loc[holding] @ frame.loc[date] for date, holding in zip(dates, holdings, strict=True)]
-            )
+    for key, rows in zip(jobs, solved, strict=True):
+        frame = pd.DataFrame(rows, index=dates, columns=log_returns.columns)
+        weights[key] = frame
+        returns[key] = pd.concat(
+            [simple.loc[holding] @ frame.loc[date] for date, holding in zip(dates, holdings, strict=True)]
+        )
     table = pd.DataFrame(returns)
     table.columns = pd.MultiIndex.from_tuples(table.columns, names=["portfolio", "estimator"])
     return WalkForwardResult(table, weights, dates)
+
+
+def _optimize_every_month(optimizer, matrices: list[np.ndarray]) -> list[np.ndarray]:
+    """One portfolio rule over every month's covariance; the long-only solves dominate a race's
+    time, so the rules of all estimators run in parallel, each on one thread."""
+    with threadpool_limits(limits=1):
+        return [optimizer(matrix) for matrix in matrices]
 
 
 def _estimate_every_month(estimator, log_returns, dates, window, attributes) -> dict[str, list[np.ndarray]]:
