@@ -86,7 +86,7 @@ class PCAFactorCovariance(BaseEstimator):
         if not isinstance(self.n_factors, int | np.integer) or not 1 <= self.n_factors < n_assets:
             raise InputError(f"n_factors={self.n_factors!r}; expected an integer in [1, {n_assets - 1}], fewer "
                              f"factors than the n_features={n_assets} assets")
-        pca = PCA(n_components=self.n_factors).fit(values)
+        pca = PCA(n_components=self.n_factors, svd_solver="full").fit(values)  # exact: "auto" may pick a randomized SVD
         loadings = pca.components_.T * np.sqrt(pca.explained_variance_)  # (N, k)
         systematic = loadings @ loadings.T
         total = np.var(values, axis=0, ddof=1)
