@@ -155,6 +155,7 @@ class VAECovariance(BaseEstimator):
             raise InputError(f"refit_every={self.refit_every!r}; expected a positive integer")
         if self.refit_every > 1 and not self.warm_start:
             raise InputError(f"refit_every={self.refit_every} keeps the network across fits; set warm_start=True")
+        validate_data(self, returns, ensure_all_finite=False)
         values = check_moving_returns(returns)
         center, scale = values.mean(axis=0), values.std(axis=0, ddof=1)
         standardized = ((values - center) / scale).astype(np.float32)

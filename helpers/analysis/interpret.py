@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.metrics import roc_auc_score
+from sklearn.utils.validation import validate_data
 
-from helpers.validate import InputError
+from helpers.validate import InputError, check_finite_frame
 
 
 def sparse_metrics(x: np.ndarray, reconstruction: np.ndarray, features: np.ndarray) -> dict[str, float]:
@@ -82,7 +83,12 @@ class FeatureLabeler(BaseEstimator):
     def fit(self, activations: pd.DataFrame, indicators: pd.DataFrame) -> FeatureLabeler:
         if not 0 < self.threshold < 1:
             raise InputError(f"threshold={self.threshold!r}; expected an absolute correlation in (0, 1)")
-        self.correlations_ = rank_correlations(activations, indicators, self.smoothing)
+        validate_data(self, activations, ensure_all_finite=False, ensure_min_samples=2)
+        frame = activations if isinstance(activations, pd.DataFrame) else pd.DataFrame(np.asarray(activations))
+        check_finite_frame(frame, "activations")
+        if not isinstance(indicators, pd.DataFrame):  # one indicator, row by row
+            indicators = pd.DataFrame({"indicator": np.asarray(indicators, dtype=float)}, index=frame.index)
+        self.correlations_ = rank_correlations(frame, indicators, self.smoothing)
         strongest = self.correlations_.abs().idxmax(axis=1)
         value = pd.Series(
             [self.correlations_.loc[feature, name] for feature, name in strongest.items()], index=strongest.index

@@ -38,13 +38,23 @@ def _as_frame(x, name: str) -> pd.DataFrame:
     return check_finite_frame(frame, name)
 
 
-def _validated(estimator, x, reset: bool) -> pd.DataFrame:
+def _validated(estimator, x, reset: bool, name: str = "x") -> pd.DataFrame:
     """`x` as a frame whose index labels the states, after scikit-learn's checks of its shape
     and type; on `predict` also that the estimator is fitted and `x` has its columns."""
     if not reset:
         check_is_fitted(estimator)
-    validate_data(estimator, x, reset=reset, ensure_all_finite=False)
-    return _as_frame(x, "x")
+    validate_data(estimator, x, reset=reset, ensure_all_finite=False, ensure_min_samples=2 if reset else 1)
+    return _as_frame(x, name)
+
+
+def _aligned(target, frame: pd.DataFrame, name: str, role: str) -> pd.Series:
+    """The per-row target of a fit (returns, volatility) on the rows of `frame`."""
+    series = pd.Series(np.asarray(target, dtype=float), index=frame.index) if not isinstance(target, pd.Series) \
+        else target.reindex(frame.index)
+    if series.isna().any():
+        raise InputError(f"{name} must cover every row of the fitting data ({role}); "
+                         f"it lacks {int(series.isna().sum())} of {len(series)}")
+    return series
 
 
 def _check_labels(labels, n_states: int) -> np.ndarray:
@@ -164,10 +174,8 @@ class JumpModelRegimes(BaseEstimator):
         _check_states(self.n_states)
         if not np.isfinite(self.jump_penalty) or self.jump_penalty < 0:
             raise InputError(f"jump_penalty={self.jump_penalty!r}; expected a finite number >= 0")
-        frame = _as_frame(features, "features")
-        returns = pd.Series(returns).reindex(frame.index)
-        if returns.isna().any():
-            raise InputError("returns must cover every row of features (they order the states by volatility)")
+        frame = _validated(self, features, reset=True, name="features")
+        returns = _aligned(returns, frame, "returns", "they order the states by volatility")
         self.scaler_ = StandardScaler().fit(frame)
         self.model_ = JumpModel(self.n_states, self.jump_penalty, random_state=self.random_state).fit(
             self._scaled(frame), returns, sort_by="vol")
@@ -177,7 +185,7 @@ class JumpModelRegimes(BaseEstimator):
         return pd.DataFrame(self.scaler_.transform(frame), index=frame.index, columns=frame.columns)
 
     def predict(self, features) -> pd.Series:
-        frame = _as_frame(features, "features")
+        frame = _validated(self, features, reset=False, name="features")
         labels = self.model_.predict_online(self._scaled(frame))
         return pd.Series(np.asarray(labels, dtype=int), index=frame.index, name="state")
 
@@ -196,7 +204,7 @@ class EmbeddingRegimes(BaseEstimator):
 
     def fit(self, x, returns) -> EmbeddingRegimes:
         _check_states(self.n_states)
-        frame = _as_frame(x, "x")
+        frame = _validated(self, x, reset=True)
         if not 1 <= self.n_components <= frame.shape[1]:
             raise InputError(f"n_components={self.n_components!r}; expected 1..{frame.shape[1]} (the columns of x)")
         self.pipeline_ = make_pipeline(
@@ -204,11 +212,12 @@ class EmbeddingRegimes(BaseEstimator):
             KMeans(self.n_states, n_init=10, random_state=self.random_state),
         ).fit(frame.to_numpy())
         raw = self.pipeline_[-1].labels_
-        self.order_ = volatility_order(raw, np.asarray(returns, dtype=float), self.n_states)
+        self.order_ = volatility_order(raw, _aligned(returns, frame, "returns", "they order the states").to_numpy(),
+                                       self.n_states)
         return self
 
     def predict(self, x) -> pd.Series:
-        frame = _as_frame(x, "x")
+        frame = _validated(self, x, reset=False)
         rank = np.argsort(self.order_)
         return pd.Series(rank[self.pipeline_.predict(frame.to_numpy())], index=frame.index, name="state")
 
@@ -231,10 +240,8 @@ class SparseFeatureRegimes(BaseEstimator):
 
     def fit(self, activations: pd.DataFrame, volatility: pd.Series) -> SparseFeatureRegimes:
         _check_states(self.n_states)
-        frame = _as_frame(activations, "activations")
-        volatility = pd.Series(volatility).reindex(frame.index)
-        if volatility.isna().any():
-            raise InputError("volatility must cover every training window (it places features in bands)")
+        frame = _validated(self, activations, reset=True, name="activations")
+        volatility = _aligned(volatility, frame, "volatility", "it places features in bands")
         self.cuts_ = np.quantile(volatility, np.arange(1, self.n_states) / self.n_states)
         bands = np.eye(self.n_states)[np.searchsorted(self.cuts_, volatility.to_numpy(), side="right")]
         dominant = self.dominant_features(frame)
@@ -255,7 +262,7 @@ class SparseFeatureRegimes(BaseEstimator):
         return smoothed.idxmax(axis=1).rename("dominant feature")
 
     def predict(self, activations: pd.DataFrame) -> pd.Series:
-        dominant = self.dominant_features(activations)
+        dominant = self.dominant_features(_validated(self, activations, reset=False, name="activations"))
         return pd.Series(self.feature_state_[dominant].to_numpy(), index=dominant.index, name="state")
 
 
@@ -276,10 +283,8 @@ class StressDetector(BaseEstimator):
     def fit(self, x: pd.DataFrame, volatility: pd.Series) -> StressDetector:
         if not 0 < self.quantile < 1:
             raise InputError(f"quantile={self.quantile!r}; expected a share in (0, 1)")
-        frame = _as_frame(x, "x")
-        volatility = pd.Series(volatility).reindex(frame.index)
-        if volatility.isna().any():
-            raise InputError("volatility must cover every training window (it defines the target)")
+        frame = _validated(self, x, reset=True)
+        volatility = _aligned(volatility, frame, "volatility", "it defines the target")
         high = (volatility > volatility.median()).astype(int)
         smoothed = self._smooth(frame)
         every_row = np.ones(len(frame), dtype=bool)
@@ -295,7 +300,8 @@ class StressDetector(BaseEstimator):
         return frame.rolling(self.smoothing, min_periods=1).mean()
 
     def stress_score(self, x: pd.DataFrame) -> pd.Series:
-        return (self.sign_ * self._smooth(_as_frame(x, "x"))[self.feature_]).rename("stress score")
+        smoothed = self._smooth(_validated(self, x, reset=False))
+        return (self.sign_ * smoothed[self.feature_]).rename("stress score")
 
     def predict(self, x: pd.DataFrame) -> pd.Series:
         return (self.stress_score(x) > self.threshold_).rename("stress")
