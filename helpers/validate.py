@@ -39,6 +39,14 @@ def as_count(value, name: str, minimum: int = 1) -> int:
     return number
 
 
+def check_count(value, name: str, minimum: int = 1) -> None:
+    """An estimator's parameter must already be a whole number >= `minimum`: scikit-learn's
+    rule is that `fit` checks its parameters and never rewrites them, so text is refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputError(f"{name}={value!r}; expected a whole number >= {minimum}")
+    as_count(value, name, minimum)
+
+
 def as_number(value, name: str, low: float = -math.inf, high: float = math.inf, *, open_low: bool = False,
               open_high: bool = False) -> float:
     """A finite number in [low, high] (an open end excludes the bound); '1e-3' is read as 0.001."""
@@ -97,11 +105,22 @@ def as_optional_date(value, name: str) -> str | None:
 
 
 def as_date_range(start, end) -> tuple[str | None, str | None]:
-    """Two optional dates, the first before the second."""
-    start, end = as_optional_date(start, "start"), as_optional_date(end, "end")
+    """Two optional dates, the first before the second; a year as `end` (2019 or '2019') means
+    the last day of that year, as it does for a split end, and as `start` its first day."""
+    start = as_optional_date(f"{_year(start)}-01-01" if _year(start) else start, "start")
+    end = as_optional_date(f"{_year(end)}-12-31" if _year(end) else end, "end")
     if start and end and start >= end:
         raise InputError(f"start={start!r} is not before end={end!r}; the date range would hold no returns")
     return start, end
+
+
+def _year(value) -> int | None:
+    """A year given alone, as a number (a command line's 2019) or as four digits."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{4}\s*", value):
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999:
+        return value
+    return None
 
 
 def _timestamp(value) -> pd.Timestamp | None:
@@ -117,9 +136,8 @@ def _timestamp(value) -> pd.Timestamp | None:
 def as_period_end(value, name: str) -> float | pd.Timestamp:
     """The end of a period: a fraction in (0, 1) of the days, a date, or a year (2019 or '2019',
     meaning the last day of that year)."""
-    if isinstance(value, str) and re.fullmatch(r"\s*\d{4}\s*", value) or (
-            isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999):
-        return pd.Timestamp(f"{int(value)}-12-31")
+    if _year(value):
+        return pd.Timestamp(f"{_year(value)}-12-31")
     if _is_number(value) or isinstance(value, str) and re.fullmatch(r"\s*0?\.\d+\s*", value):
         return as_number(value, name, 0, 1, open_low=True, open_high=True)
     stamp = _timestamp(value)
@@ -187,13 +205,12 @@ def check_parameters(namespace: dict) -> None:
 def as_annotated(value, annotation, name: str):
     """`value` as the first type of `annotation` (int, float, str, list, or a union of them
     with None) that holds it as given, else the first that reads it."""
-    kinds = [kind.__name__ if isinstance(kind, type) else str(kind) for kind in typing.get_args(annotation)]
-    kinds = kinds or [annotation.__name__ if isinstance(annotation, type) else str(annotation)]
-    if value is None and "NoneType" in kinds:
+    kinds = typing.get_args(annotation) or (annotation,)
+    if value is None and type(None) in kinds:
         return None
     readers = [READERS[kind] for kind in kinds if kind in READERS]
     for kind in kinds:
-        if kind in READERS and type(value) is KIND_TYPES[kind]:
+        if kind in READERS and type(value) is kind:
             return READERS[kind](value, name)
     errors = []
     for reader in readers:
@@ -203,7 +220,7 @@ def as_annotated(value, annotation, name: str):
             errors.append(error)
     if len(errors) == 1:
         raise errors[0]
-    wanted = " or ".join("None" if kind == "NoneType" else kind for kind in kinds)
+    wanted = " or ".join(getattr(kind, "__name__", str(kind)).replace("NoneType", "None") for kind in kinds)
     raise InputError(f"{name}={value!r}; expected {wanted}, as the chapter's parameters cell declares")
 
 
@@ -229,9 +246,8 @@ def _as_list(value, name: str) -> list:
 
 
 READERS = {
-    "int": lambda value, name: as_count(value, name, minimum=0),
-    "float": lambda value, name: as_number(value, name),
-    "str": _as_text,
-    "list": _as_list,
+    int: lambda value, name: as_count(value, name, minimum=0),
+    float: lambda value, name: as_number(value, name),
+    str: _as_text,
+    list: _as_list,
 }
-KIND_TYPES = {"int": int, "float": float, "str": str, "list": list}

@@ -12,7 +12,6 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from helpers.analysis.backtest import long_short_targets, performance_table, run_backtest, timing_targets
 from helpers.analysis.bootstrap import block_bootstrap_indices, bootstrap_intervals
@@ -233,6 +232,8 @@ CASES = [
          lambda: walk_forward(returns(), {"PCA": PCAFactorCovariance(2)}, 900, n_jobs=1), ("window", "900")),
     # -- regimes
     Case("regimes", "one state", lambda: GaussianHMMRegimes(n_states=1).fit(returns()[["A"]]), ("n_states", "1")),
+    Case("regimes", "states as text", lambda: GaussianHMMRegimes(n_states="2").fit(returns()[["A"]]),
+         ("n_states", "'2'")),
     Case("regimes", "no restarts", lambda: GaussianHMMRegimes(n_restarts=0).fit(returns()[["A"]]), ("n_restarts", "0")),
     Case("regimes", "NaN in the HMM's returns", lambda: GaussianHMMRegimes().fit(with_value(np.nan, column="A")[["A"]]),
          ("x", "A")),
@@ -310,6 +311,11 @@ def test_one_ticker_given_as_text_is_a_list_of_one():
     assert MarketSpec(tickers="SPY, TLT").tickers == ("SPY", "TLT")
 
 
+def test_a_year_as_the_market_end_means_the_last_day_of_that_year():
+    spec = MarketSpec(start=2015, end="2019")
+    assert (spec.start, spec.end) == ("2015-01-01", "2019-12-31")
+
+
 def test_a_year_as_a_split_end_means_the_last_day_of_that_year():
     year_days = pd.bdate_range("2018-01-01", "2021-12-31")
     by_number = chronological_split(year_days, 2019, 2020)
@@ -327,7 +333,7 @@ def test_clean_inputs_still_train_and_fit():
     history = fit_dense(finite_inputs(), finite_inputs())
     assert np.isfinite(history.epochs["validation_loss"]).all()
     assert np.isfinite(PCAFactorCovariance(2).fit(returns()).covariance_).all()
-    assert torch.isfinite(torch.as_tensor(minimum_variance_weights(np.eye(3)))).all()
+    assert np.isfinite(minimum_variance_weights(np.eye(3))).all()
 
 
 def counts() -> dict[str, int]:

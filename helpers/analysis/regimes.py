@@ -24,13 +24,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from helpers.analysis.interpret import best_separating_feature
 from helpers.data.calendar import TRADING_DAYS
-from helpers.validate import InputError, as_count, check_finite_frame
+from helpers.validate import InputError, check_count, check_finite_frame
 
 MIN_ROWS_PER_STATE = 5  # a floor below which a state's mean and variance are not estimable at all
 
 
 def _check_states(n_states) -> None:
-    as_count(n_states, "n_states", minimum=2)
+    check_count(n_states, "n_states", minimum=2)
 
 
 def _as_frame(x, name: str) -> pd.DataFrame:
@@ -49,8 +49,10 @@ def _validated(estimator, x, reset: bool, name: str = "x") -> pd.DataFrame:
 
 def _aligned(target, frame: pd.DataFrame, name: str, role: str) -> pd.Series:
     """The per-row target of a fit (returns, volatility) on the rows of `frame`."""
-    series = pd.Series(np.asarray(target, dtype=float), index=frame.index) if not isinstance(target, pd.Series) \
-        else target.reindex(frame.index)
+    if isinstance(target, pd.Series):
+        series = target.reindex(frame.index)
+    else:
+        series = pd.Series(np.asarray(target, dtype=float), index=frame.index)
     if series.isna().any():
         raise InputError(f"{name} must cover every row of the fitting data ({role}); "
                          f"it lacks {int(series.isna().sum())} of {len(series)}")
@@ -94,7 +96,7 @@ class GaussianHMMRegimes(BaseEstimator):
 
     def fit(self, x, y=None) -> GaussianHMMRegimes:
         _check_states(self.n_states)
-        as_count(self.n_restarts, "n_restarts")
+        check_count(self.n_restarts, "n_restarts")
         values = _validated(self, x, reset=True).to_numpy(dtype=float)
         if len(values) < MIN_ROWS_PER_STATE * self.n_states:
             raise InputError(f"x has n_samples={len(values)} rows, too few for n_states={self.n_states}; expected "
