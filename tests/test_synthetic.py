@@ -4,8 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from helpers.data import SyntheticConfig, load
+from helpers.data.synthetic import _observable_indicators
+from helpers.data.truth import REGIMES
 
 
 def mean_correlation(frame: pd.DataFrame) -> float:
@@ -96,12 +99,16 @@ def test_planted_anomalies_crash_then_drift(small_synthetic):
         assert (starts[1:] > ends[:-1]).all(), f"overlapping episodes on {asset}"
 
 
-def test_vix_like_index_tracks_market_volatility(default_synthetic):
-    truth = default_synthetic.truth
-    vix = default_synthetic.indicators["vix_like"]
-    assert np.corrcoef(vix, truth.factor_vol["market"])[0, 1] > 0.9
+def test_vix_like_index_forecasts_volatility_with_a_premium(default_synthetic):
+    """It is a forecast: it moves with the next month's realized volatility of the index,
+    and its square sits above that variance by about the variance premium."""
+    index_returns = default_synthetic.benchmark_returns
+    ahead = 100 * np.sqrt(252) * np.sqrt((index_returns**2).rolling(21).mean().shift(-21)).dropna()
+    vix = default_synthetic.indicators["vix_like"].reindex(ahead.index)
+    assert np.corrcoef(vix, ahead)[0, 1] > 0.3
+    assert 1.0 < (vix**2).mean() / (ahead**2).mean() < 1.5
     slope_changes = default_synthetic.indicators["yield_slope_like"].diff().dropna()
-    assert np.corrcoef(slope_changes, truth.factors["rates"].iloc[1:])[0, 1] > 0.5
+    assert np.corrcoef(slope_changes, default_synthetic.truth.factors["rates"].iloc[1:])[0, 1] > 0.5
 
 
 @pytest.mark.parametrize(
@@ -131,3 +138,105 @@ def test_linear_variant_has_one_constant_covariance():
     np.testing.assert_allclose(covariances, covariances[:1].repeat(len(covariances), axis=0))
     with pytest.raises(ValueError, match="variant='curved'"):
         load("synthetic", variant="curved")
+
+
+def test_the_default_market_is_pinned(default_synthetic):
+    """The default simulation is frozen: a change to it must show here, and in review."""
+    truth, returns = default_synthetic.truth, default_synthetic.returns
+    observed = {
+        "stress share": truth.regimes.mean(),
+        "index volatility": default_synthetic.benchmark_returns.std(),
+        "mean return": returns.to_numpy().mean(),
+        "mean VIX-like": default_synthetic.indicators["vix_like"].mean(),
+        "last slope": default_synthetic.indicators["yield_slope_like"].iloc[-1],
+        "market factor mean": truth.factors["market"].mean(),
+    }
+    pinned = {
+        "stress share": 0.24285714285714285,
+        "index volatility": 0.01615710369073352,
+        "mean return": -0.00023640562879070074,
+        "mean VIX-like": 25.664773882557025,
+        "last slope": 1.2366811610547592,
+        "market factor mean": -7.758345446218191e-05,
+    }
+    for name, value in pinned.items():
+        assert observed[name] == pytest.approx(value, rel=1e-9), name
+    counts = truth.events["type"].value_counts().to_dict()
+    assert counts == {"sector_shock": 6, "rates_move": 6, "volatility_burst": 4, "momentum_crash": 3}
+    assert len(truth.anomaly_episodes) == 30
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_vix_like_index_is_not_an_oracle_of_the_regime(seed):
+    market = load("synthetic", seed=seed)
+    stress = market.truth.regimes.reindex(market.returns.index) == 1
+    vix = market.indicators["vix_like"].reindex(market.returns.index)
+    assert roc_auc_score(stress, vix) < 0.95
+    assert roc_auc_score(stress, vix) > 0.7, "it must still carry the volatility it forecasts"
+
+
+def test_indicators_use_only_the_past_and_noise():
+    """Change day t's regime and index return: no indicator moves on or before day t."""
+    cfg = SyntheticConfig(n_days=200)
+    rng = np.random.default_rng(0)
+    days = pd.bdate_range("2020-01-01", periods=200)
+    regimes = rng.integers(0, 2, 200)
+    index_returns = rng.normal(0, 0.01, 200)
+    rates_news = rng.standard_normal(200)
+    before, _ = _observable_indicators(cfg, regimes, index_returns, rates_news, days, np.random.default_rng(5))
+    for day in (50, 120):
+        regimes_changed, returns_changed = regimes.copy(), index_returns.copy()
+        regimes_changed[day] = 1 - regimes_changed[day]
+        returns_changed[day] *= 10
+        after, _ = _observable_indicators(cfg, regimes_changed, returns_changed, rates_news, days,
+                                          np.random.default_rng(5))
+        pd.testing.assert_frame_equal(before.iloc[: day + 1], after.iloc[: day + 1])
+        assert not after.iloc[day + 1 :].equals(before.iloc[day + 1 :]), "the change must reach later days"
+
+
+def test_planted_events_are_recorded_and_the_oracle_sees_them(default_synthetic):
+    """The oracle reads rates moves and bursts off its GLS factors, and sector shocks and
+    momentum crashes off what the true factors leave unexplained."""
+    truth, returns = default_synthetic.truth, default_synthetic.returns
+    events = truth.events.loc[truth.events["start"] > returns.index[0]]
+    factors = truth.gls_factors(returns)
+    stacked = {name: truth.loadings[name].to_numpy() for name in REGIMES}
+    true_factors = truth.factors.reindex(returns.index).to_numpy()
+    regimes = truth.regimes.reindex(returns.index)
+    fitted = np.stack([stacked[REGIMES[r]] @ f for r, f in zip(regimes, true_factors, strict=True)])
+    residuals = returns - fitted
+    unit_rates = factors["rates"] / truth.factor_vol["rates"].reindex(returns.index)
+    for event in events.itertuples():
+        days = residuals.loc[event.start : event.end]
+        assets = list(event.assets)
+        if event.type == "rates_move":
+            assert np.sign(event.size) * unit_rates.loc[event.start] > 2, event
+        elif event.type == "sector_shock":
+            typical = residuals[assets].mean(axis=1).std()
+            assert np.sign(event.size) * days[assets].mean(axis=1).iloc[0] > 3 * typical, event
+        elif event.type == "momentum_crash":
+            half = len(assets) // 2
+            spread = residuals[assets[:half]].mean(axis=1) - residuals[assets[half:]].mean(axis=1)
+            typical = spread.rolling(len(days)).sum().std()
+            assert days[assets[:half]].mean(axis=1).sum() - days[assets[half:]].mean(axis=1).sum() < -3 * typical
+        else:
+            unit_market = (factors["market"] / truth.factor_vol["market"] * event.size).loc[days.index]
+            assert (unit_market**2).mean() > 2, event
+    assert set(events["type"]) == {"sector_shock", "volatility_burst", "momentum_crash", "rates_move"}
+
+
+def test_nonlinearity_zero_removes_the_interaction_and_the_loading_shift():
+    flat = load("synthetic", nonlinearity=0.0, n_assets=12, n_days=300).truth
+    assert (flat.interaction_scale == 0).all()
+    pd.testing.assert_frame_equal(flat.loadings["calm"], flat.loadings["stress"])
+    default = load("synthetic", n_assets=12, n_days=300).truth
+    pd.testing.assert_series_equal(flat.regimes, default.regimes)
+    pd.testing.assert_frame_equal(flat.loadings["calm"], default.loadings["calm"])
+
+
+def test_the_variants_are_named_and_strongly_nonlinear_is_stronger():
+    strong = load("synthetic", variant="strongly_nonlinear", n_assets=12, n_days=300).truth
+    default = load("synthetic", variant="default", n_assets=12, n_days=300).truth
+    assert strong.interaction_scale.mean() == pytest.approx(3 * default.interaction_scale.mean())
+    shift = (strong.loadings["stress"] - strong.loadings["calm"]).abs().to_numpy().sum()
+    assert shift > 2 * (default.loadings["stress"] - default.loadings["calm"]).abs().to_numpy().sum()

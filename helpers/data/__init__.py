@@ -7,7 +7,7 @@ from helpers.data.own_prices import load_csv
 from helpers.data.sources import SOURCES, load
 from helpers.data.spec import CrossSectionSpec, MarketSpec, WindowSpec
 from helpers.data.synthetic import simulate
-from helpers.data.truth import SyntheticConfig, SyntheticTruth
+from helpers.data.truth import VARIANTS, SyntheticConfig, SyntheticTruth
 from helpers.data.windows import (
     SPLITS,
     Splits,
@@ -30,6 +30,7 @@ __all__ = [
     "Splits",
     "SyntheticConfig",
     "SyntheticTruth",
+    "VARIANTS",
     "WindowSpec",
     "WindowedReturns",
     "chronological_split",

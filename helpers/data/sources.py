@@ -17,14 +17,14 @@ def load(source: str = "bundled", **options) -> MarketData:
 
     - ``bundled``: tickers, start, end, max_missing (see `load_bundled`).
     - ``synthetic``: options are the fields of `SyntheticConfig` (n_assets, n_days, seed, ...)
-      and `variant`, one of `VARIANTS` ("regimes", the default, or "linear"), whose settings
+      and `variant`, one of `VARIANTS` ("default", "linear" or "strongly_nonlinear"), whose settings
       the other options override.
     - ``yfinance``: tickers, start, end, max_missing (see `load_yfinance`).
     - ``csv``: path (or prices, a DataFrame), tickers, start, end, benchmark, indicators,
       assets_path, max_missing (see `load_csv`).
     """
     if source == "synthetic":
-        variant = options.pop("variant", "regimes")
+        variant = options.pop("variant", "default")
         if variant not in VARIANTS:
             raise InputError(f"variant={variant!r}; expected one of {list(VARIANTS)}")
         try:

@@ -3,18 +3,29 @@
 Each day t has a regime s_t (a two-state Markov chain: calm, stress) and standard normal
 factor shocks e_t. Asset returns are
 
-    r_t = B[s_t] f_t + s_t^int * gamma * e_t^market * e_t^rates + eps_t + a_t,
-    f_t = mu[s_t] + h_t * e_t,
+    r_t = B[s_t] f_t + s_t^int * gamma * e_t^market * e_t^rates + eps_t + a_t + v_t,
+    f_t = mu[s_t] + h_t * e_t + j_t,
 
-where B[s] are regime-dependent loadings (market betas rise and style loadings shrink in
-stress; a style loading is the stock's sector tilt plus its own deviation), h_t are factor
-volatilities (a regime level times a GARCH(1,1) multiplier on the market factor, so
-volatility clusters within regimes too), s_t^int = interaction * h_t^market / market_vol
-scales the product of the market and rates shocks, the nonlinear interaction that no
-linear factor model can represent, eps_t is Student-t idiosyncratic noise and a_t the
-planted anomaly episodes (a one-day idiosyncratic crash followed by a negative drift).
-Given s_t and h_t, the conditional covariance of r_t is exactly
-B h^2 B' + (s^int)^2 gamma gamma' + diag(idiosyncratic variance).
+where B[s] are regime-dependent loadings (in stress, market betas are multiplied by
+stress_beta**nonlinearity and style loadings by stress_style_loading**nonlinearity; a
+style loading is the stock's sector tilt plus its own deviation), h_t are factor
+volatilities (a regime level times a GARCH(1,1) multiplier on the market factor, times the
+planted volatility bursts), s_t^int = nonlinearity * interaction * h_t^market / market_vol
+scales the product of the market and rates shocks, the nonlinear interaction that no linear
+factor model can represent, eps_t is Student-t idiosyncratic noise, a_t the planted anomaly
+episodes (a one-day idiosyncratic crash followed by a negative drift), and j_t and v_t the
+planted events (rates moves in the factors; sector shocks and momentum crashes in the
+returns; see `helpers.data.events`). One scalar, `nonlinearity`, turns everything that a
+constant linear factor model misses up or down together, from 0 (none) through 1 (the
+default). Given s_t and h_t, the conditional covariance of r_t is exactly
+B h^2 B' + (s^int)^2 gamma gamma' + diag(idiosyncratic variance); the events and anomalies
+shift means, not covariances.
+
+The observable indicators never read the same day's regime: the VIX-like index is a
+forecast of the index's variance from its past returns (exponentially weighted, as
+RiskMetrics does), times a variance premium, priced with persistent noise; the
+yield-slope-like series moves with the rates factor's shock and jumps (which do not depend
+on the regime) and drifts towards a level set by the previous day's regime.
 """
 from __future__ import annotations
 
@@ -25,13 +36,20 @@ import pandas as pd
 
 from helpers.data.assemble import assemble_market
 from helpers.data.calendar import TRADING_DAYS
+from helpers.data.events import add_return_events, burst_multiplier, draw_event_days, event_table, rates_jumps
 from helpers.data.market import MarketData, describe_indicators
 from helpers.data.truth import MARKET, RATES, REGIMES, SECTORS, SyntheticConfig, SyntheticTruth
 from helpers.validate import InputError
 
+RISKMETRICS_DECAY = 0.94  # weight of yesterday's variance forecast in the VIX-like index
+
 
 def simulate(config: SyntheticConfig | None = None) -> MarketData:
-    """Simulate the market described in the module docstring; deterministic in `config.seed`."""
+    """Simulate the market described in the module docstring; deterministic in `config.seed`.
+
+    The random draws do not depend on `nonlinearity` or on the events' sizes, so markets
+    that differ only in those share their regimes, shocks, loadings and noise.
+    """
     cfg = config or SyntheticConfig()
     rng = np.random.default_rng(cfg.seed)
     n, k, t = cfg.n_assets, cfg.n_factors, cfg.n_days
@@ -51,9 +69,10 @@ def simulate(config: SyntheticConfig | None = None) -> MarketData:
     sector_centres = _sector_tilts(rng.normal(0.0, 1.0, (cfg.n_sectors, k - 1)))
     calm_loadings[:, 1:] = sector_centres[sectors] + rng.normal(0.0, 0.15, (n, k - 1))
     stress_loadings = calm_loadings.copy()
-    stress_loadings[:, MARKET] *= cfg.stress_beta
-    stress_loadings[:, 1:] *= cfg.stress_style_loading
+    stress_loadings[:, MARKET] *= cfg.stress_beta**cfg.nonlinearity
+    stress_loadings[:, 1:] *= cfg.stress_style_loading**cfg.nonlinearity
 
+    drawn_events = draw_event_days(cfg, rng)
     shocks = rng.standard_normal((t, k))
     regime_vol = np.full((t, k), cfg.style_vol)
     regime_vol[:, MARKET] = cfg.market_vol
@@ -61,15 +80,17 @@ def simulate(config: SyntheticConfig | None = None) -> MarketData:
     regime_vol[stress, 1:] *= cfg.stress_style_vol
     garch = _garch_multiplier(shocks[:, MARKET], cfg.garch_alpha, cfg.garch_beta)
     factor_vol = regime_vol.copy()
-    factor_vol[:, MARKET] *= garch
+    factor_vol[:, MARKET] *= garch * burst_multiplier(drawn_events, t)
     drift = np.where(stress, -0.0015, 0.0004)
     factors = factor_vol * shocks
     factors[:, MARKET] += drift
+    rates_news = shocks[:, RATES] + rates_jumps(drawn_events, t)  # standard deviations; no regime in it
+    factors[:, RATES] = factor_vol[:, RATES] * rates_news
 
     loadings = np.where(stress[:, None, None], stress_loadings, calm_loadings)  # (T, N, K)
     systematic = np.einsum("tnk,tk->tn", loadings, factors)
     gamma = rng.normal(0.0, 1.0, n)
-    interaction_scale = cfg.interaction * factor_vol[:, MARKET] / cfg.market_vol
+    interaction_scale = cfg.nonlinearity * cfg.interaction * factor_vol[:, MARKET] / cfg.market_vol
     interaction = (interaction_scale * shocks[:, MARKET] * shocks[:, RATES])[:, None] * gamma
 
     idio_vol = np.broadcast_to(rng.uniform(cfg.idio_vol_low, cfg.idio_vol_high, n), (t, n)).copy()
@@ -77,13 +98,17 @@ def simulate(config: SyntheticConfig | None = None) -> MarketData:
     anomalies, episodes, anomaly_returns = _plant_anomalies(cfg, idio_vol, rng)
     idio_vol[anomalies] *= cfg.anomaly_vol
     unit_t = rng.standard_t(cfg.tail_df, (t, n)) / np.sqrt(cfg.tail_df / (cfg.tail_df - 2))
-    returns = systematic + interaction + idio_vol * unit_t + anomaly_returns
+    returns, crash_assets = add_return_events(
+        drawn_events, systematic + interaction + idio_vol * unit_t + anomaly_returns, sectors
+    )
 
     prices = pd.DataFrame(100 * np.exp(np.cumsum(returns, axis=0)), index=days, columns=tickers)
     simple = np.expm1(returns).mean(axis=1)
     benchmark = pd.Series(100 * np.cumprod(1 + simple), index=days, name="INDEX")
 
-    observed, observed_info = _observable_indicators(cfg, stress, factor_vol, shocks, days, rng)
+    observed, observed_info = _observable_indicators(
+        cfg, regimes, np.log1p(simple), rates_news, days, rng
+    )
     truth = SyntheticTruth(
         config=cfg,
         regimes=pd.Series(regimes, index=days, name="regime"),
@@ -100,6 +125,7 @@ def simulate(config: SyntheticConfig | None = None) -> MarketData:
         anomaly_episodes=pd.DataFrame(
             [(tickers[a], days[s], days[e - 1]) for a, s, e in episodes], columns=["asset", "start", "end"]
         ),
+        events=event_table(drawn_events, sectors, crash_assets, days, tickers),
         transition=pd.DataFrame(transition, index=list(REGIMES), columns=list(REGIMES)),
     )
     return assemble_market(
@@ -171,27 +197,38 @@ def _plant_anomalies(cfg: SyntheticConfig, idio_vol: np.ndarray, rng: np.random.
     return flags, sorted(episodes, key=lambda e: (e[1], e[0])), returns
 
 
-def _observable_indicators(cfg, stress, factor_vol, shocks, days, rng):
-    """A VIX-like index (market volatility, priced with noise) and a yield-slope-like series."""
-    noise = np.empty(len(days))
-    noise[0] = rng.standard_normal()
+def _observable_indicators(cfg, regimes, index_returns, rates_news, days, rng):
+    """Indicators that use the past and independent noise only (see the module docstring).
+
+    `index_returns` are the index's daily log returns, used from the next day on;
+    `rates_news` the rates factor's shock and planted jumps in standard deviations, which
+    do not depend on the regime; the slope's drift target is set by the previous day's regime.
+    """
+    pricing_noise = _ar1(0.9, len(days), rng)
+    forecast = np.empty(len(days))
+    forecast[0] = cfg.market_vol**2
     for day in range(1, len(days)):
-        noise[day] = 0.9 * noise[day - 1] + np.sqrt(1 - 0.9**2) * rng.standard_normal()
-    vix = 100 * np.sqrt(TRADING_DAYS) * factor_vol[:, MARKET] * 1.1 * np.exp(0.08 * noise)
+        forecast[day] = RISKMETRICS_DECAY * forecast[day - 1] + (1 - RISKMETRICS_DECAY) * index_returns[day - 1] ** 2
+    vix = 100 * np.sqrt(TRADING_DAYS * cfg.variance_premium * forecast) * np.exp(cfg.vix_noise * pricing_noise)
     slope = np.empty(len(days))
     slope[0] = 1.5
-    target = np.where(stress, 0.3, 1.5)
+    target = np.where(regimes == 1, 0.3, 1.5)
     for day in range(1, len(days)):
         slope[day] = (
             slope[day - 1]
-            + 0.01 * (target[day] - slope[day - 1])
-            + 0.04 * shocks[day, RATES]
+            + 0.01 * (target[day - 1] - slope[day - 1])
+            + 0.04 * rates_news[day]
             + 0.01 * rng.standard_normal()
         )
     frame = pd.DataFrame({"vix_like": vix, "yield_slope_like": slope}, index=days)
     info = describe_indicators(
         {
-            "vix_like": ("implied-volatility-like index of the market factor, %", "simulated", "synthetic"),
+            "vix_like": (
+                "implied-volatility-like index, %: a forecast of the index's volatility from its past returns, "
+                "with a variance premium and pricing noise",
+                "simulated",
+                "synthetic",
+            ),
             "yield_slope_like": (
                 "yield-curve-slope-like series, % points; moves with the rates factor",
                 "simulated",
@@ -200,3 +237,12 @@ def _observable_indicators(cfg, stress, factor_vol, shocks, days, rng):
         }
     )
     return frame, info
+
+
+def _ar1(persistence: float, length: int, rng: np.random.Generator) -> np.ndarray:
+    """A unit-variance AR(1) path."""
+    path = np.empty(length)
+    path[0] = rng.standard_normal()
+    for day in range(1, length):
+        path[day] = persistence * path[day - 1] + np.sqrt(1 - persistence**2) * rng.standard_normal()
+    return path

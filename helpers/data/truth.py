@@ -22,21 +22,23 @@ SECTORS = (
 )
 REGIMES = ("calm", "stress")
 MARKET, RATES = 0, 1
-# Named variants of the default market. "linear" keeps the factors, sectors, fat tails and
-# anomalies but removes everything a constant linear factor model cannot represent: regimes
-# change only the drift, volatility does not cluster, and there is no interaction term.
+# Named variants of the default market, selected by one parameter. "linear" keeps the
+# factors, sectors, fat tails, anomalies and the mean-shift events but removes everything a
+# constant linear factor model cannot represent: regimes change only the drift, volatility
+# neither clusters nor bursts, and there is no interaction. "strongly_nonlinear" triples the
+# nonlinearity: the interaction and the regime shift of the loadings.
 VARIANTS = {
-    "regimes": {},
+    "default": {},
     "linear": {
-        "interaction": 0.0,
+        "nonlinearity": 0.0,
         "stress_market_vol": 1.0,
         "stress_style_vol": 1.0,
-        "stress_beta": 1.0,
-        "stress_style_loading": 1.0,
         "stress_idio_vol": 1.0,
         "garch_alpha": 0.0,
         "garch_beta": 0.0,
+        "n_volatility_bursts": 0,
     },
+    "strongly_nonlinear": {"nonlinearity": 3.0},
 }
 
 
@@ -56,11 +58,12 @@ class SyntheticConfig:
     style_vol: float = 0.007  # daily, calm regime
     stress_market_vol: float = 2.5  # multiplier in stress
     stress_style_vol: float = 1.5
-    stress_beta: float = 1.3  # market loadings are multiplied by this in stress
-    stress_style_loading: float = 0.7
+    stress_beta: float = 1.3  # market loadings are multiplied by stress_beta**nonlinearity in stress
+    stress_style_loading: float = 0.7  # style loadings by stress_style_loading**nonlinearity
     garch_alpha: float = 0.06
     garch_beta: float = 0.92
-    interaction: float = 0.003  # daily scale of the market x rates interaction; grows with market volatility
+    interaction: float = 0.003  # times nonlinearity: daily scale of the market x rates interaction
+    nonlinearity: float = 1.0  # 0: no interaction, loadings that do not move with the regime
     idio_vol_low: float = 0.006
     idio_vol_high: float = 0.012
     stress_idio_vol: float = 1.3
@@ -70,11 +73,23 @@ class SyntheticConfig:
     anomaly_drift: float = -0.004  # daily log return during an episode
     anomaly_days: int = 20
     anomaly_vol: float = 2.0  # idiosyncratic volatility multiplier during an episode
+    n_sector_shocks: int = 6
+    sector_shock: float = 0.04  # return of every stock of the sector on the day, either sign
+    n_volatility_bursts: int = 4
+    burst_vol: float = 2.5  # market factor volatility multiplier during a burst
+    n_momentum_crashes: int = 3
+    momentum_crash: float = 0.08  # return past winners give back (and losers gain) over a crash
+    n_rates_moves: int = 6
+    rates_move: float = 4.0  # rates factor standard deviations, either sign
+    variance_premium: float = 1.2  # implied over forecast variance in the VIX-like index
+    vix_noise: float = 0.1  # standard deviation of the VIX-like index's log pricing noise
     seed: int = 0
 
     def __post_init__(self) -> None:
         for name, minimum in (("n_assets", 1), ("n_days", MIN_DAYS), ("n_factors", 2), ("n_sectors", 1),
-                              ("n_anomalies", 0), ("anomaly_days", 1), ("seed", 0)):
+                              ("n_anomalies", 0), ("anomaly_days", 1), ("n_sector_shocks", 0),
+                              ("n_volatility_bursts", 0), ("n_momentum_crashes", 0), ("n_rates_moves", 0),
+                              ("seed", 0)):
             object.__setattr__(self, name, as_count(getattr(self, name), name, minimum))
         checks = {
             "n_sectors": (self.n_sectors <= len(SECTORS), f"an integer in [1, {len(SECTORS)}]"),
@@ -88,6 +103,10 @@ class SyntheticConfig:
                 "non-negative with garch_alpha + garch_beta < 1",
             ),
             "anomaly_days": (self.anomaly_days < self.n_days, "an integer in [1, n_days)"),
+            "nonlinearity": (np.isfinite(self.nonlinearity) and self.nonlinearity >= 0, "a finite number >= 0"),
+            "burst_vol": (self.burst_vol > 0, "a number > 0 (a volatility multiplier)"),
+            "variance_premium": (self.variance_premium > 0, "a number > 0 (a variance ratio)"),
+            "vix_noise": (self.vix_noise >= 0, "a number >= 0"),
         }
         for name, (ok, accepted) in checks.items():
             if not ok:
@@ -108,6 +127,7 @@ class SyntheticTruth:
     idio_vol: pd.DataFrame  # days x assets
     anomalies: pd.DataFrame  # days x assets, True inside a planted episode
     anomaly_episodes: pd.DataFrame  # asset, start, end
+    events: pd.DataFrame  # type, start, end, assets, size: see helpers.data.events
     transition: pd.DataFrame
 
     def conditional_covariance(self, days: pd.DatetimeIndex | None = None) -> np.ndarray:
@@ -125,3 +145,19 @@ class SyntheticTruth:
         idio = self.idio_vol.loc[days].to_numpy() ** 2
         cov[:, np.arange(idio.shape[1]), np.arange(idio.shape[1])] += idio
         return cov
+
+    def gls_factors(self, returns: pd.DataFrame) -> pd.DataFrame:
+        """The oracle's reading of each day's factors: a GLS regression of the day's returns on
+        the true loadings of its regime, weighted by the true idiosyncratic variances."""
+        days = pd.DatetimeIndex(returns.index)
+        unknown = days.difference(self.regimes.index)
+        if len(unknown) or list(returns.columns) != list(self.idio_vol.columns):
+            raise InputError("gls_factors needs returns of the simulated assets on simulated days; got "
+                             f"{len(unknown)} unknown days and columns {list(returns.columns)[:3]}...")
+        stacked = np.stack([self.loadings[name].to_numpy() for name in REGIMES])  # (R, N, K)
+        loadings = stacked[self.regimes.loc[days].to_numpy()]  # (D, N, K)
+        weights = 1.0 / self.idio_vol.loc[days].to_numpy() ** 2  # (D, N)
+        gram = np.einsum("dnk,dn,dnj->dkj", loadings, weights, loadings)  # (D, K, K)
+        moments = np.einsum("dnk,dn,dn->dk", loadings, weights, returns.to_numpy())  # (D, K)
+        return pd.DataFrame(np.linalg.solve(gram, moments[..., None])[..., 0], index=days,
+                            columns=self.factors.columns)
