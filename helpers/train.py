@@ -6,6 +6,9 @@ constrains its weights may define `before_step()` (called between the backward p
 the optimizer step, to edit gradients) and `after_step()` (to project weights). The data stay
 as tensors on the device and mini-batches are drawn by a seeded index permutation: no
 per-sample DataLoader, which dominates the cost of the small models this book trains.
+An `Ensemble` of models (helpers.models.ensemble) trains through the same loop: its output
+also carries `member_losses`, and each member then stops early on its own validation loss
+and keeps its own best weights, as if it were trained alone.
 The progress bar (a widget in Jupyter) is silenced by `progress=False` or by the
 environment variable TQDM_DISABLE=1, which the Makefile and the book build set: tqdm's
 notebook bar ignores that variable on its own, so the loop reads it.
@@ -71,10 +74,11 @@ class History:
     weights (on the CPU) at each checkpoint epoch the config asked for."""
 
     epochs: pd.DataFrame
-    best_epoch: int
+    best_epoch: int  # of an ensemble: the latest of its members' best epochs
     stopped_early: bool
     device: str
     checkpoints: dict[int, dict] = field(default_factory=dict)
+    member_best_epochs: tuple[int, ...] = ()  # an ensemble's best epoch of each member
 
     @property
     def best_validation_loss(self) -> float:
@@ -138,7 +142,9 @@ def fit(model: nn.Module, train: Tensors, validation: Tensors, config: TrainConf
     order_generator = torch.Generator().manual_seed(config.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
 
-    records, best_loss, best_state, best_epoch, waited, checkpoints = [], float("inf"), None, 0, 0, {}
+    members = getattr(model, "n_members", 1)
+    best = _BestWeights(model, members, config.min_delta)
+    records, checkpoints = [], {}
     start = time.perf_counter()
     quiet = not config.progress or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes")
     bar = trange(1, config.epochs + 1, desc=config.description, leave=False, disable=quiet)
@@ -148,8 +154,10 @@ def fit(model: nn.Module, train: Tensors, validation: Tensors, config: TrainConf
         model.eval()
         with torch.no_grad():
             validation_terms = _run_epoch(model, validation_data, 8 * config.batch_size)
+        member_losses = validation_terms.pop("member_losses", np.array([validation_terms["loss"]]))
         validation_loss = validation_terms["loss"]
-        if not np.isfinite(train_terms["loss"]) or not np.isfinite(validation_loss):
+        train_member_losses = train_terms.pop("member_losses", train_terms["loss"])
+        if not (np.isfinite(train_member_losses).all() and np.isfinite(member_losses).all()):
             raise FloatingPointError(
                 f"the loss became {train_terms['loss']} at epoch {epoch}; lower the learning rate "
                 f"(now {config.learning_rate}) or check the inputs for extreme values"
@@ -159,21 +167,51 @@ def fit(model: nn.Module, train: Tensors, validation: Tensors, config: TrainConf
             | {f"train_{k}": v for k, v in train_terms.items()}
             | {f"validation_{k}": v for k, v in validation_terms.items()}
         )
-        if validation_loss < best_loss - config.min_delta:
-            best_loss, best_epoch, waited = validation_loss, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            waited += 1
+        best.update(epoch, member_losses, config.patience)
         if config.is_checkpoint(epoch):
             checkpoints[epoch] = {name: t.detach().cpu().clone() for name, t in model.state_dict().items()}
         bar.set_postfix(train=f"{train_terms['loss']:.4f}", validation=f"{validation_loss:.4f}", refresh=False)
-        if waited >= config.patience:
+        if best.all_stopped:
             break
     bar.close()
-    model.load_state_dict(best_state)
+    model.load_state_dict(best.state)
     model.eval()
     history = pd.DataFrame(records).set_index("epoch")
-    return History(history, best_epoch, len(records) < config.epochs, str(device), checkpoints)
+    member_epochs = tuple(int(e) for e in best.epochs) if hasattr(model, "n_members") else ()
+    return History(history, int(best.epochs.max()), len(records) < config.epochs, str(device), checkpoints,
+                   member_epochs)
+
+
+class _BestWeights:
+    """Each member's best validation loss so far, its epoch and its weights; a member stops
+    counting once `patience` epochs pass without a better loss, so its best is what it would
+    have been had it been trained alone. One model is an ensemble of one."""
+
+    def __init__(self, model: nn.Module, members: int, min_delta: float) -> None:
+        self.model, self.min_delta = model, min_delta
+        self.losses = np.full(members, np.inf)
+        self.epochs = np.zeros(members, dtype=int)
+        self.waited = np.zeros(members, dtype=int)
+        self.stopped = np.zeros(members, dtype=bool)
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def update(self, epoch: int, member_losses: np.ndarray, patience: int) -> None:
+        improved = (member_losses < self.losses - self.min_delta) & ~self.stopped
+        self.losses[improved], self.epochs[improved], self.waited[improved] = member_losses[improved], epoch, 0
+        self.waited[~improved & ~self.stopped] += 1
+        self.stopped |= self.waited >= patience
+        current = self.model.state_dict()
+        if self.state is None or not hasattr(self.model, "n_members"):
+            if improved.all():
+                self.state = copy.deepcopy(current)
+            return
+        rows = torch.from_numpy(improved).to(next(iter(current.values())).device)
+        for name, tensor in current.items():
+            self.state[name][rows] = tensor.detach()[rows].clone()
+
+    @property
+    def all_stopped(self) -> bool:
+        return bool(self.stopped.all())
 
 
 def _run_epoch(model, data, batch_size, optimizer=None, generator=None) -> dict[str, float]:
@@ -192,9 +230,13 @@ def _run_epoch(model, data, batch_size, optimizer=None, generator=None) -> dict[
             optimizer.step()
             _call_hook(model, "after_step")
         size = len(batch[0])
-        for name, value in {"loss": output.loss, **output.losses}.items():
+        terms = {"loss": output.loss, **output.losses}
+        if hasattr(output, "member_losses"):
+            terms["member_losses"] = output.member_losses
+        for name, value in terms.items():
             sums[name] = sums.get(name, 0.0) + value.detach() * size
-    return {name: float(total) / n for name, total in sums.items()}
+    return {name: (total.cpu().numpy().astype(np.float64) / n if name == "member_losses" else float(total) / n)
+            for name, total in sums.items()}
 
 
 def _call_hook(model: nn.Module, name: str) -> None:

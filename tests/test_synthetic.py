@@ -240,3 +240,13 @@ def test_the_variants_are_named_and_strongly_nonlinear_is_stronger():
     assert strong.interaction_scale.mean() == pytest.approx(3 * default.interaction_scale.mean())
     shift = (strong.loadings["stress"] - strong.loadings["calm"]).abs().to_numpy().sum()
     assert shift > 2 * (default.loadings["stress"] - default.loadings["calm"]).abs().to_numpy().sum()
+
+
+def test_the_oracle_reads_the_factors_off_the_returns(default_synthetic):
+    truth, returns = default_synthetic.truth, default_synthetic.returns
+    read = truth.gls_factors(returns)
+    assert list(read.columns) == list(truth.factors.columns)
+    for name in read.columns:
+        assert np.corrcoef(read[name], truth.factors[name].reindex(returns.index))[0, 1] > 0.9, name
+    with pytest.raises(ValueError, match="gls_factors needs returns of the simulated assets"):
+        truth.gls_factors(returns.iloc[:, :5])

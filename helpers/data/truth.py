@@ -147,17 +147,21 @@ class SyntheticTruth:
         return cov
 
     def gls_factors(self, returns: pd.DataFrame) -> pd.DataFrame:
-        """The oracle's reading of each day's factors: a GLS regression of the day's returns on
-        the true loadings of its regime, weighted by the true idiosyncratic variances."""
+        """The oracle's reading of each day's factors from its returns: a GLS regression on
+        everything the simulator knows about the assets (the true loadings of the day's
+        regime and the interaction loadings gamma), weighted by the true idiosyncratic
+        variances. Only the factors are returned; the interaction's coefficient is not one."""
         days = pd.DatetimeIndex(returns.index)
         unknown = days.difference(self.regimes.index)
         if len(unknown) or list(returns.columns) != list(self.idio_vol.columns):
             raise InputError("gls_factors needs returns of the simulated assets on simulated days; got "
                              f"{len(unknown)} unknown days and columns {list(returns.columns)[:3]}...")
         stacked = np.stack([self.loadings[name].to_numpy() for name in REGIMES])  # (R, N, K)
-        loadings = stacked[self.regimes.loc[days].to_numpy()]  # (D, N, K)
+        gamma = self.interaction_loadings.to_numpy()
+        gamma_columns = np.broadcast_to(gamma[None, :, None], (len(REGIMES), len(gamma), 1))  # (R, N, 1)
+        design = np.concatenate([stacked, gamma_columns], axis=2)[self.regimes.loc[days].to_numpy()]  # (D, N, K + 1)
         weights = 1.0 / self.idio_vol.loc[days].to_numpy() ** 2  # (D, N)
-        gram = np.einsum("dnk,dn,dnj->dkj", loadings, weights, loadings)  # (D, K, K)
-        moments = np.einsum("dnk,dn,dn->dk", loadings, weights, returns.to_numpy())  # (D, K)
-        return pd.DataFrame(np.linalg.solve(gram, moments[..., None])[..., 0], index=days,
-                            columns=self.factors.columns)
+        gram = np.einsum("dnk,dn,dnj->dkj", design, weights, design)  # (D, K + 1, K + 1)
+        moments = np.einsum("dnk,dn,dn->dk", design, weights, returns.to_numpy())  # (D, K + 1)
+        coefficients = np.linalg.solve(gram, moments[..., None])[..., 0]
+        return pd.DataFrame(coefficients[:, : stacked.shape[2]], index=days, columns=self.factors.columns)
