@@ -70,8 +70,9 @@ rerun: $(INSTALLED)  ## make rerun NB=notebooks/01_data.md ARGS="-p source synth
 		_build/reruns/$(notdir $(basename $(NB))).ipynb $(ARGS)
 	@echo "executed notebook: _build/reruns/$(notdir $(basename $(NB))).ipynb"
 
-bench: $(INSTALLED)  ## training speed against a reference loop, and cold/warm book build times
+bench: $(INSTALLED)  ## training speed against a reference loop, the dial's time, and cold/warm book build times
 	$(BIN)/python -m bench.train_speed
+	$(BIN)/python -m bench.dial
 	$(BIN)/python -m bench.book_build
 
 numbers: $(INSTALLED)  ## every glued value of the built book in _build/numbers.csv (chapter, name, value)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from jupyter_cache import get_cache
 
+from bench import write_results
 from helpers.cache import cache_root
 
 BUILD = Path("_build")
@@ -62,12 +63,10 @@ def main() -> None:
     print(f"cold build: {against(cold, reference, BOOK_BUDGET)}; warm rebuild: {warm:.1f} s")
     for name, seconds in sorted(chapters.items()):
         print(f"  {name}: {against(seconds, reference, CHAPTER_BUDGET)} to execute at full parameters")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
+    write_results(RESULTS, {
         "reference_seconds": reference, "cold_seconds": cold, "cold_ratio": cold / reference, "warm_seconds": warm,
         "chapters": chapters, "chapter_ratios": {name: seconds / reference for name, seconds in chapters.items()},
-    }, indent=2))
-    print(f"written {RESULTS}")
+    })
 
 
 if __name__ == "__main__":

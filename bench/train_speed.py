@@ -9,13 +9,13 @@ train the Chapter 2 autoencoder (20-day windows of the 20 bundled stocks -> 32 d
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from bench import write_results
 from helpers.data import chronological_split, load, make_windows
 from helpers.models.dense_ae import DenseAEConfig, DenseAutoencoder
 from helpers.train import TrainConfig, fit
@@ -92,9 +92,7 @@ def main() -> None:
               f"its best {history.best_validation_loss:.4f}")
         print(f"speed-up: {full_run / seconds:.1f}x against the {REFERENCE_EPOCHS}-epoch reference run, "
               f"{reference_seconds / seconds:.1f}x against the reference's time to its best epoch")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2))
-    print(f"written {RESULTS}")
+    write_results(RESULTS, result)
 
 
 if __name__ == "__main__":

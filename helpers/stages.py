@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from helpers.cache import cached_stage
 from helpers.experiments.covariance_race import CovarianceRaceConfig, run_covariance_race
+from helpers.experiments.dial import DialConfig, DialResult, run_dial
 from helpers.experiments.embeddings import (
     DenseStage,
     DenseStageConfig,
@@ -50,3 +51,8 @@ def covariance_race_stage(config: CovarianceRaceConfig):
 @cached_stage
 def signal_study_stage(config: SignalStudyConfig) -> SignalStudy:
     return run_signal_study(config)
+
+
+@cached_stage
+def dial_stage(config: DialConfig) -> DialResult:
+    return run_dial(config)

@@ -89,6 +89,11 @@ class History:
         return [c.removeprefix("train_") for c in self.epochs.columns if c.startswith("train_")]
 
 
+def progress_hidden(config: TrainConfig) -> bool:
+    """Whether progress bars stay hidden: asked for by the config or by TQDM_DISABLE."""
+    return not config.progress or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes")
+
+
 def adjusted(train: TrainConfig, **changes) -> TrainConfig:
     """`train` with the given fields changed; a None leaves the field as `train` has it."""
     return replace(train, **{name: value for name, value in changes.items() if value is not None})
@@ -146,8 +151,7 @@ def fit(model: nn.Module, train: Tensors, validation: Tensors, config: TrainConf
     best = _BestWeights(model, members, config.min_delta)
     records, checkpoints = [], {}
     start = time.perf_counter()
-    quiet = not config.progress or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes")
-    bar = trange(1, config.epochs + 1, desc=config.description, leave=False, disable=quiet)
+    bar = trange(1, config.epochs + 1, desc=config.description, leave=False, disable=progress_hidden(config))
     for epoch in bar:
         model.train()
         train_terms = _run_epoch(model, train_data, config.batch_size, optimizer, order_generator)

@@ -1,0 +1,177 @@
+"""The nonlinearity dial: one experiment repeated on simulated markets whose nonlinearity is
+turned from none to well above the default, to find where an autoencoder's edge over PCA
+appears and how large it gets.
+
+Every market is scored on its held-out (test) days:
+- windows: a dense autoencoder against PCA with as many components, reconstruction R^2;
+- factors: a VAE against PCA with as many components and the oracle (GLS on the truth),
+  the held-out R^2 of the true factors regressed on each (averaged over the factors);
+- covariance: the VAE-implied covariance against PCA's factor covariance and Ledoit-Wolf,
+  Stein's loss against each test day's true conditional covariance;
+- the nonlinearity statistic of `helpers.analysis.nonlinearity`, which needs no truth.
+All the markets' autoencoders are trained together as one ensemble, and all their VAEs as
+another, through the one training loop; each member stops early on its own.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.covariance import LedoitWolf
+from sklearn.decomposition import PCA
+from tqdm.auto import tqdm
+
+from helpers.analysis.covariance import PCAFactorCovariance
+from helpers.analysis.embedding import pca_reconstruction, reconstruction_r2
+from helpers.analysis.factors import factor_recovery, implied_covariance
+from helpers.analysis.nonlinearity import nonlinearity_statistic
+from helpers.data import chronological_split, load, make_windows
+from helpers.models.dense_ae import DenseAEConfig, DenseAutoencoder
+from helpers.models.ensemble import Ensemble
+from helpers.models.vae import VAE, VAEConfig
+from helpers.train import History, TrainConfig, fit, progress_hidden
+from helpers.validate import InputError, as_count
+
+# Each part of the nonlinearity alone, at the default strength (nonlinearity 1).
+PARTS_ALONE = {
+    "interaction alone": {"stress_beta": 1.0, "stress_style_loading": 1.0},
+    "loading shift alone": {"interaction": 0.0},
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class DialConfig:
+    nonlinearities: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0)
+    market_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    parts_alone: bool = True  # add each part of the nonlinearity alone at the default strength
+    n_assets: int = 30
+    n_days: int = 1260
+    window: int = 5
+    window_latent: int = 8  # the dense autoencoder's embedding, and PCA's components for windows
+    latent_size: int = 4  # the VAE's latent factors, and PCA's components for the cross-section
+    hidden_sizes: tuple[int, ...] = (64,)
+    implied_draws: int = 5000  # prior draws behind each VAE-implied covariance
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        epochs=300, batch_size=128, learning_rate=3e-3, patience=20, description="dial"))
+
+    def __post_init__(self) -> None:
+        if not self.nonlinearities or min(self.nonlinearities) < 0:
+            raise InputError(f"nonlinearities={self.nonlinearities!r}; expected one or more numbers >= 0")
+        if not self.market_seeds:
+            raise InputError("market_seeds is empty; give at least one seed")
+        for name in ("n_assets", "n_days", "window", "window_latent", "latent_size", "implied_draws"):
+            object.__setattr__(self, name, as_count(getattr(self, name), name))
+
+    def markets(self) -> list[tuple[str, float, int, dict]]:
+        """(setting, nonlinearity, seed, other simulator settings) of every market."""
+        settings = [(f"nonlinearity {value:g}", float(value), {}) for value in self.nonlinearities]
+        if self.parts_alone:
+            settings += [(name, 1.0, changes) for name, changes in PARTS_ALONE.items()]
+        return [(label, value, seed, changes) for label, value, changes in settings for seed in self.market_seeds]
+
+
+@dataclass(frozen=True)
+class DialResult:
+    table: pd.DataFrame  # one row per market: setting, nonlinearity, seed, and each score
+    seconds: float  # wall time of the whole dial
+    models_trained: int  # networks trained (both ensembles)
+    histories: dict[str, History]  # "dense autoencoder" and "VAE": the ensembles' training records
+
+
+def run_dial(config: DialConfig = DialConfig()) -> DialResult:
+    start = time.perf_counter()
+    quiet = progress_hidden(config.train)
+    markets = [prepare_market(config, *market) for market in tqdm(config.markets(), desc="simulating", disable=quiet)]
+    autoencoders, ae_history = train_ensemble(
+        [DenseAEConfig(n_inputs=config.window * config.n_assets, latent_size=config.window_latent,
+                       hidden_sizes=config.hidden_sizes)] * len(markets),
+        DenseAutoencoder, [m["windows"] for m in markets], [m["seed"] for m in markets], config.train)
+    vaes, vae_history = train_ensemble(
+        [VAEConfig(n_inputs=config.n_assets, latent_size=config.latent_size,
+                   hidden_sizes=config.hidden_sizes)] * len(markets),
+        VAE, [m["days"] for m in markets], [m["seed"] for m in markets], config.train)
+    rows = [_score(config, market, autoencoder, vae)
+            for market, autoencoder, vae in tqdm(zip(markets, autoencoders, vaes, strict=True), desc="scoring",
+                                                 total=len(markets), disable=quiet)]
+    return DialResult(pd.DataFrame(rows), time.perf_counter() - start, 2 * len(markets),
+                      {"dense autoencoder": ae_history, "VAE": vae_history})
+
+
+def prepare_market(config: DialConfig, setting: str, nonlinearity: float, seed: int, changes: dict) -> dict:
+    market = load("synthetic", n_assets=config.n_assets, n_days=config.n_days, seed=seed,
+                  nonlinearity=nonlinearity, **changes)
+    splits = chronological_split(market.returns.index)
+    windows = make_windows(market.returns, config.window, splits)
+    standardized = windows.standardized
+    days = {name: standardized.loc[getattr(splits, name)].to_numpy(np.float32, copy=True)
+            for name in ("train", "validation", "test")}
+    return {"setting": setting, "nonlinearity": nonlinearity, "seed": seed, "market": market, "splits": splits,
+            "windows": {name: windows.inputs[name].astype(np.float32) for name in days},
+            "days": days, "scale": windows.scaler.scale_}
+
+
+def train_ensemble(model_configs, model_type, data, seeds, train: TrainConfig):
+    """Every market's model of one type trained together; each member starts from its market's seed."""
+    members = []
+    for model_config, seed in zip(model_configs, seeds, strict=True):
+        torch.manual_seed(seed)
+        members.append(model_type(model_config))
+    ensemble = Ensemble(members)
+    stacked = {name: np.stack([d[name] for d in data], axis=1) for name in ("train", "validation")}  # (rows, M, ...)
+    history = fit(ensemble, stacked["train"], stacked["validation"], train)
+    ensemble.cpu()
+    return [ensemble.member(number) for number in range(len(members))], history
+
+
+def _score(config: DialConfig, market: dict, autoencoder: DenseAutoencoder, vae: VAE) -> dict:
+    windows, days, splits, truth = market["windows"], market["days"], market["splits"], market["market"].truth
+    with torch.no_grad():
+        ae_test = autoencoder(torch.from_numpy(windows["test"])).reconstruction.numpy()
+        vae_days = {name: vae(torch.from_numpy(values)) for name, values in days.items()}
+    reference = windows["train"].mean(axis=0)
+    window_pca = pca_reconstruction(windows["train"], windows["test"], config.window_latent)
+
+    index = {name: getattr(splits, name) for name in days}
+    factors = truth.factors
+    every_day = np.concatenate([days[name] for name in days])
+    every_date = index["train"].append([index["validation"], index["test"]])
+    vae_means = pd.DataFrame(np.concatenate([vae_days[name].mean.numpy() for name in days]), index=every_date)
+    pca = PCA(n_components=config.latent_size, svd_solver="full").fit(days["train"])
+    pca_scores = pd.DataFrame(pca.transform(every_day), index=every_date)
+    returns = market["market"].returns
+    oracle = truth.gls_factors(returns.loc[every_date])
+
+    train_returns = returns.loc[index["train"]]
+    residual = ((days["train"] - vae_days["train"].reconstruction.numpy()) ** 2).mean(axis=0) * market["scale"] ** 2
+    estimates = {
+        "VAE": implied_covariance(vae, market["scale"], residual, config.implied_draws, seed=market["seed"]),
+        "PCA": PCAFactorCovariance(config.latent_size).fit(train_returns).covariance_,
+        "Ledoit-Wolf": LedoitWolf().fit(train_returns).covariance_,
+    }
+    true_covariances = truth.conditional_covariance(index["test"])
+
+    def recovery(latents):
+        return float(factor_recovery(latents, factors.loc[every_date], index["train"], index["test"]).mean())
+
+    return {
+        "setting": market["setting"], "nonlinearity": market["nonlinearity"], "seed": market["seed"],
+        "window R2, dense AE": reconstruction_r2(windows["test"], ae_test, reference),
+        "window R2, PCA": reconstruction_r2(windows["test"], window_pca, reference),
+        "factor R2, VAE": recovery(vae_means),
+        "factor R2, PCA": recovery(pca_scores),
+        "factor R2, oracle": recovery(oracle),
+        **{f"covariance loss, {name}": stein_loss(estimate, true_covariances) for name, estimate in estimates.items()},
+        "nonlinearity statistic": nonlinearity_statistic(returns, index["train"], index["test"], config.latent_size),
+    }
+
+
+def stein_loss(estimate: np.ndarray, truths: np.ndarray) -> float:
+    """Mean over days of Stein's loss tr(S^-1 C) - log det(S^-1 C) - N of an estimate S
+    against each day's true covariance C: zero only when S = C, and it punishes an
+    estimate that understates a risk more than one that overstates it."""
+    solved = np.linalg.solve(estimate, truths)  # (D, N, N): S^-1 C for each day
+    _, log_det = np.linalg.slogdet(solved)
+    return float(np.mean(np.trace(solved, axis1=1, axis2=2) - log_det - estimate.shape[0]))
