@@ -6,6 +6,10 @@ in stress"): a chapter rerun on other data may not show them, and that is a resu
 error. A finding fails hard only when the chapter runs at its default parameters (the full
 book build); otherwise the chapter completes, lists each finding with its numbers and
 whether it holds, and warns about those that do not.
+
+A finding is declared either with `claim`, with a rule of `helpers.claims` that carries the
+numbers it rests on (estimate, baseline, interval or seed spread), or with `check`, a
+condition and a line of numbers.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue
 
+from helpers.claims import NUMBERS
 from helpers.validate import InputError
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -71,16 +76,22 @@ class Findings:
         return cls(enforce=at_defaults(chapter, namespace))
 
     def check(self, key: str, holds, claim: str, numbers: str = "") -> bool:
-        holds = bool(holds)
+        return self._record(key, claim, bool(holds), numbers, dict.fromkeys(NUMBERS, float("nan")))
+
+    def claim(self, key: str, sentence: str, rule) -> bool:
+        """Record a finding whose `rule` (from helpers.claims) decides whether it holds."""
+        return self._record(key, sentence, bool(rule.holds), rule.describe(), rule.numbers())
+
+    def _record(self, key: str, claim: str, holds: bool, numbers: str, values: dict[str, float]) -> bool:
         if any(row["key"] == key for row in self.rows):
             raise InputError(f"finding {key!r} is checked twice; give each finding one key")
-        self.rows.append({"key": key, "claim": claim, "numbers": numbers, "holds": holds})
+        self.rows.append({"key": key, "claim": claim, **values, "numbers": numbers, "holds": holds})
         verdict = "" if holds else f" **[Not with these parameters: {numbers}.]**"
         glue(f"finding_{key}", Markdown(verdict or "\u200b"), display=False)
         return holds
 
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=["key", "claim", "numbers", "holds"]).set_index("key")
+        return pd.DataFrame(self.rows, columns=["key", "claim", *NUMBERS, "numbers", "holds"]).set_index("key")
 
     def report(self) -> pd.DataFrame:
         """The table of findings; raises at default parameters if one fails, warns otherwise."""
@@ -93,4 +104,4 @@ class Findings:
         for row in failed:
             warnings.warn(f"finding does not hold with these parameters: {row['claim']} ({row['numbers']})",
                           stacklevel=2)
-        return self.table()
+        return self.table().dropna(axis=1, how="all")  # the numbers columns only where a claim has them

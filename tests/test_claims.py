@@ -1,0 +1,76 @@
+"""Every rule of helpers.claims holds on the numbers that satisfy it and fails when they move."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from helpers.claims import RULES, Above, Below, Between, EverySeed, ExcludesZero, IncludesZero, NotMeasured, every_seed
+from helpers.findings import FindingNotHeld, Findings
+
+# (rule that holds, the same rule with its numbers moved so that it fails)
+CASES = [
+    (Above(0.05, 0.0), Above(-0.01, 0.0)),
+    (Above(0.05, 0.0, margin=0.01), Above(0.05, 0.0, margin=0.06)),
+    (Below(9.1, 9.3), Below(9.4, 9.3)),
+    (Below(9.1, 9.3, margin=0.1), Below(9.25, 9.3, margin=0.1)),
+    (Between(0.86, 0.6, 0.95), Between(0.97, 0.6, 0.95)),
+    (ExcludesZero(0.12, 0.02, 0.2), ExcludesZero(0.12, -0.01, 0.2)),
+    (ExcludesZero(-0.3, -0.5, -0.1), ExcludesZero(-0.3, -0.5, 0.1)),
+    (IncludesZero(0.11, -0.01, 0.25), IncludesZero(0.11, 0.01, 0.25)),
+    (EverySeed((0.049, 0.053, 0.05)), EverySeed((0.049, -0.001, 0.05))),
+    (EverySeed((-0.01, -0.02), side="below"), EverySeed((-0.01, 0.02), side="below")),
+]
+
+
+@pytest.mark.parametrize(("holding", "failing"), CASES, ids=[type(h).__name__ for h, _ in CASES])
+def test_each_rule_holds_and_can_fail(holding, failing):
+    assert holding.holds
+    assert not failing.holds
+    numbers = holding.numbers()
+    assert set(numbers) == {"estimate", "baseline", "low", "high"}
+    assert not math.isnan(numbers["estimate"])
+    assert holding.describe()
+
+
+def test_every_rule_type_is_covered():
+    assert {type(holding) for holding, _ in CASES} | {NotMeasured} == set(RULES)
+
+
+def test_a_claim_without_numbers_does_not_hold_and_says_why():
+    assert every_seed([], missing="no market at nonlinearity 1") == NotMeasured("no market at nonlinearity 1")
+    assert not NotMeasured("no market at nonlinearity 1").holds
+    assert every_seed([0.1, 0.2]).holds
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: Above(float("nan"), 0.0), "Above.estimate=nan"),
+    (lambda: Above("0.1", 0.0), "Above.estimate='0.1'"),
+    (lambda: Between(0.5, 0.9, 0.1), "low < high"),
+    (lambda: ExcludesZero(0.1, 0.3, 0.2), "expected low <= high"),
+    (lambda: EverySeed(()), "at least one seed"),
+    (lambda: EverySeed((0.1,), side="left"), "side='left'"),
+    (lambda: EverySeed((0.1, float("nan"))), "hold NaN"),
+])
+def test_rules_refuse_what_they_cannot_judge(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_a_claim_that_fails_stops_an_enforced_chapter_and_names_itself():
+    findings = Findings(enforce=True)
+    assert findings.claim("lead", "the VAE leads PCA in every seed", EverySeed((0.05, 0.04)))
+    assert not findings.claim("shrinkage", "Ledoit-Wolf is lowest", Below(3.9, 3.7))
+    table = findings.table()
+    assert table.loc["lead", "estimate"] == pytest.approx(0.045)
+    assert table.loc["lead", "low"] == 0.04 and table.loc["shrinkage", "baseline"] == 3.7
+    with pytest.raises(FindingNotHeld, match="Ledoit-Wolf is lowest \\(3.9 < 3.7\\)"):
+        findings.report()
+
+
+def test_a_failing_claim_is_reported_not_raised_on_other_parameters():
+    findings = Findings(enforce=False)
+    findings.claim("shrinkage", "Ledoit-Wolf is lowest", Below(3.9, 3.7))
+    with pytest.warns(UserWarning, match="Ledoit-Wolf is lowest"):
+        table = findings.report()
+    assert not table.loc["shrinkage", "holds"]
