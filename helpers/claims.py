@@ -183,4 +183,13 @@ def every_seed(values, side: str = "above", level: float = 0.0, missing: str = "
     return EverySeed(values, side, level) if values else NotMeasured(missing)
 
 
+
+def measured(rule, *numbers: float, missing: str = "a number it needs is missing"):
+    """`rule(*numbers)`, or NotMeasured(`missing`) when one of the numbers is NaN (a
+    rerun whose data cannot produce it, such as a stress ratio without stress days)."""
+    if any(isinstance(n, float) and math.isnan(n) for n in numbers):
+        return NotMeasured(missing)
+    return rule(*numbers)
+
+
 RULES = (Above, Below, Between, ExcludesZero, IncludesZero, EverySeed, NotMeasured)

@@ -5,7 +5,18 @@ import math
 
 import pytest
 
-from helpers.claims import RULES, Above, Below, Between, EverySeed, ExcludesZero, IncludesZero, NotMeasured, every_seed
+from helpers.claims import (
+    RULES,
+    Above,
+    Below,
+    Between,
+    EverySeed,
+    ExcludesZero,
+    IncludesZero,
+    NotMeasured,
+    every_seed,
+    measured,
+)
 from helpers.findings import FindingNotHeld, Findings
 
 # (rule that holds, the same rule with its numbers moved so that it fails)
@@ -41,6 +52,8 @@ def test_a_claim_without_numbers_does_not_hold_and_says_why():
     assert every_seed([], missing="no market at nonlinearity 1") == NotMeasured("no market at nonlinearity 1")
     assert not NotMeasured("no market at nonlinearity 1").holds
     assert every_seed([0.1, 0.2]).holds
+    assert measured(Above, float("nan"), 1.0, missing="no stress days") == NotMeasured("no stress days")
+    assert measured(Above, 2.0, 1.0) == Above(2.0, 1.0)
 
 
 @pytest.mark.parametrize(("make", "message"), [
