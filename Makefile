@@ -43,20 +43,20 @@ lint: $(INSTALLED)  ## ruff over the helpers, tests and benchmarks (rules in pyp
 	$(BIN)/ruff check helpers tests bench
 
 unit: $(INSTALLED)
-	$(BIN)/python -m pytest tests -m "not browser and not documented and not built"
+	$(BIN)/python -m pytest tests -m "not browser and not documented and not built and not smoke"
 
 # Every chapter on every source; yfinance answers from the test suite's stand-in, never the
 # network, and its downloads and stages are cached apart (helpers.cache).
 SMOKE_SOURCES := bundled synthetic yfinance csv
 STANDIN := LATENT_MARKETS_YFINANCE_DOWNLOAD=tests.yfinance_standin:download PYTHONPATH=$(CURDIR)
 
-notebooks: $(INSTALLED)  ## every chapter on every source at smoke sizes, checked by nbval; every documented rerun
+notebooks: $(INSTALLED)  ## every chapter on every source at smoke sizes, checked by nbval; every documented rerun; injected results
 	rm -rf $(SMOKE)
 	for source in $(SMOKE_SOURCES); do \
 		$(STANDIN) $(BIN)/python -m tests.prepare_smoke $(SMOKE)/$$source --source $$source || exit 1; \
 	done
 	$(STANDIN) $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(SMOKE)
-	$(BIN)/python -m pytest tests -m documented
+	$(STANDIN) $(BIN)/python -m pytest tests -m "documented or smoke"
 
 browser: $(INSTALLED)  ## headless Chromium over every page of _build/html, and checks of the executed chapters
 	$(BIN)/python -m pytest tests -m "browser or built"

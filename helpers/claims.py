@@ -67,6 +67,28 @@ class Below(_Comparison):
 
 
 @dataclass(frozen=True)
+class AtMost(_Comparison):
+    """The estimate does not exceed the baseline (a cap such as k active features)."""
+
+    symbol, sign = "<=", "-"
+
+    @property
+    def holds(self) -> bool:
+        return self.estimate <= self.baseline - self.margin
+
+
+@dataclass(frozen=True)
+class Within(_Comparison):
+    """The estimate equals the baseline up to `margin` (a recorded number against a recount)."""
+
+    symbol, sign = "==", "+/-"
+
+    @property
+    def holds(self) -> bool:
+        return abs(self.estimate - self.baseline) <= self.margin
+
+
+@dataclass(frozen=True)
 class Between:
     """The estimate lies strictly inside (low, high)."""
 
@@ -92,26 +114,31 @@ class Between:
 
 @dataclass(frozen=True)
 class ExcludesZero:
-    """A difference whose interval (low, high) lies wholly on one side of zero."""
+    """A difference whose interval (low, high) lies wholly on one side of zero: on `side`
+    ('above' or 'below') when the sentence says which, on either side otherwise."""
 
     estimate: float
     low: float
     high: float
+    side: str = "either"
 
     def __post_init__(self) -> None:
         _finite(self, "estimate", "low", "high")
         if self.low > self.high:
             raise InputError(f"interval ({self.low!r}, {self.high!r}); expected low <= high")
+        if self.side not in ("either", "above", "below"):
+            raise InputError(f"side={self.side!r}; expected 'either', 'above' or 'below'")
 
     @property
     def holds(self) -> bool:
-        return self.low > 0 or self.high < 0
+        return {"above": self.low > 0, "below": self.high < 0, "either": self.low > 0 or self.high < 0}[self.side]
 
     def numbers(self) -> dict[str, float]:
         return {"estimate": self.estimate, "baseline": 0.0, "low": self.low, "high": self.high}
 
     def describe(self) -> str:
-        return f"{self.estimate:+.4g} ({self.low:+.4g} to {self.high:+.4g}) excludes 0"
+        where = "excludes 0" if self.side == "either" else f"lies {self.side} 0"
+        return f"{self.estimate:+.4g} ({self.low:+.4g} to {self.high:+.4g}) {where}"
 
 
 @dataclass(frozen=True)
@@ -128,11 +155,13 @@ class IncludesZero(ExcludesZero):
 
 @dataclass(frozen=True)
 class EverySeed:
-    """Every seed's value lies on one side of a level: 'above' or 'below' it."""
+    """Every seed's value (or every episode's, as `unit` says) lies on one side of a level:
+    'above' or 'below' it."""
 
     values: tuple[float, ...]
     side: str = "above"
     level: float = 0.0
+    unit: str = "seeds"
 
     def __post_init__(self) -> None:
         if self.side not in ("above", "below"):
@@ -153,10 +182,8 @@ class EverySeed:
                 "low": min(self.values), "high": max(self.values)}
 
     def describe(self) -> str:
-        return (f"{len(self.values)} seeds from {min(self.values):+.4g} to {max(self.values):+.4g}, "
+        return (f"{len(self.values)} {self.unit} from {min(self.values):+.4g} to {max(self.values):+.4g}, "
                 f"all {self.side} {self.level:g}")
-
-
 
 
 @dataclass(frozen=True)
@@ -177,11 +204,10 @@ class NotMeasured:
         return f"not measured: {self.reason}"
 
 
-def every_seed(values, side: str = "above", level: float = 0.0, missing: str = "no values"):
+def every_seed(values, side: str = "above", level: float = 0.0, missing: str = "no values", unit: str = "seeds"):
     """EverySeed over `values`, or NotMeasured(`missing`) when there are none."""
     values = tuple(values)
-    return EverySeed(values, side, level) if values else NotMeasured(missing)
-
+    return EverySeed(values, side, level, unit) if values else NotMeasured(missing)
 
 
 def measured(rule, *numbers: float, missing: str = "a number it needs is missing"):
@@ -192,4 +218,4 @@ def measured(rule, *numbers: float, missing: str = "a number it needs is missing
     return rule(*numbers)
 
 
-RULES = (Above, Below, Between, ExcludesZero, IncludesZero, EverySeed, NotMeasured)
+RULES = (Above, Below, AtMost, Within, Between, ExcludesZero, IncludesZero, EverySeed, NotMeasured)

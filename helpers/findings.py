@@ -1,15 +1,15 @@
-"""Two kinds of check at the end of a chapter.
+"""Two kinds of claim, checked at the end of a chapter.
 
-Invariants hold on any data (causality, shapes, weights that sum to one): they are plain
-asserts and always fail hard. Findings are what the default data show ("correlations rise
-in stress"): a chapter rerun on other data may not show them, and that is a result, not an
-error. A finding fails hard only when the chapter runs at its default parameters (the full
-book build); otherwise the chapter completes, lists each finding with its numbers and
-whether it holds, and warns about those that do not.
+Invariants hold on any data (causality, a cap the model enforces, a recorded number that
+matches its recount): they fail hard at once, on any parameters. Findings are what the
+default data show ("correlations rise in stress"): a chapter rerun on other data may not
+show them, and that is a result, not an error. A finding fails hard only when the chapter
+runs at its default parameters (the full book build); otherwise the chapter completes,
+lists each finding with its numbers and whether it holds, and warns about those that do
+not.
 
-A finding is declared either with `claim`, with a rule of `helpers.claims` that carries the
-numbers it rests on (estimate, baseline, interval or seed spread), or with `check`, a
-condition and a line of numbers.
+Both are declared with a rule of `helpers.claims` that carries the numbers it rests on
+(estimate, baseline, interval or seed spread), so a chapter's table of claims shows them.
 """
 from __future__ import annotations
 
@@ -30,6 +30,10 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 class FindingNotHeld(AssertionError):
     """A finding of the prose does not hold at the chapter's default parameters."""
+
+
+class InvariantBroken(AssertionError):
+    """A claim that must hold on any data does not: a bug, not a result."""
 
 
 def default_parameters(chapter: str) -> dict:
@@ -61,9 +65,9 @@ def at_defaults(chapter: str, namespace: dict) -> bool:
 
 
 class Findings:
-    """The findings a chapter's prose states, checked where their numbers are computed.
+    """The claims a chapter's prose states, checked where their numbers are computed.
 
-    Each `check` glues `finding_<key>`: empty when the finding holds, a visible warning when
+    Each claim glues `finding_<key>`: empty when the finding holds, a visible warning when
     it does not, so the prose can carry the verdict next to the sentence that states it.
     """
 
@@ -75,26 +79,46 @@ class Findings:
     def for_chapter(cls, chapter: str, namespace: dict) -> Findings:
         return cls(enforce=at_defaults(chapter, namespace))
 
-    def check(self, key: str, holds, claim: str, numbers: str = "") -> bool:
-        return self._record(key, claim, bool(holds), numbers, dict.fromkeys(NUMBERS, float("nan")))
-
     def claim(self, key: str, sentence: str, rule) -> bool:
         """Record a finding whose `rule` (from helpers.claims) decides whether it holds."""
         return self._record(key, sentence, bool(rule.holds), rule.describe(), rule.numbers())
 
-    def _record(self, key: str, claim: str, holds: bool, numbers: str, values: dict[str, float]) -> bool:
+    def invariant(self, key: str, sentence: str, rule) -> None:
+        """Record a claim that holds on any data; raise at once, on any parameters, if it does not."""
+        if not self._record(key, sentence, bool(rule.holds), rule.describe(), rule.numbers(), "invariant"):
+            raise InvariantBroken(f"{sentence} ({rule.describe()})")
+
+    def _record(self, key: str, claim: str, holds: bool, numbers: str, values: dict[str, float],
+                kind: str = "finding") -> bool:
         if any(row["key"] == key for row in self.rows):
             raise InputError(f"finding {key!r} is checked twice; give each finding one key")
-        self.rows.append({"key": key, "claim": claim, **values, "numbers": numbers, "holds": holds})
+        self.rows.append({"key": key, "kind": kind, "claim": claim, **values, "numbers": numbers, "holds": holds})
         verdict = "" if holds else f" **[Not with these parameters: {numbers}.]**"
         glue(f"finding_{key}", Markdown(verdict or "\u200b"), display=False)
         return holds
 
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=["key", "claim", *NUMBERS, "numbers", "holds"]).set_index("key")
+        return pd.DataFrame(self.rows, columns=["key", "kind", "claim", *NUMBERS, "numbers", "holds"]).set_index("key")
+
+    def summary(self) -> pd.DataFrame:
+        """The claims as a reader reads them: the sentence, its numbers, and whether it holds."""
+        table = self.table()
+
+        def shown(value: float) -> str:
+            return "" if pd.isna(value) else f"{value:.4g}"
+
+        return pd.DataFrame({
+            "claim": table["claim"],
+            "kind": table["kind"],
+            "estimate": table["estimate"].map(shown),
+            "baseline": table["baseline"].map(shown),
+            "interval or range": [f"{shown(low)} to {shown(high)}" if not pd.isna(low) else ""
+                                  for low, high in zip(table["low"], table["high"], strict=True)],
+            "holds": table["holds"].map({True: "yes", False: "no"}),
+        }, index=table.index)
 
     def report(self) -> pd.DataFrame:
-        """The table of findings; raises at default parameters if one fails, warns otherwise."""
+        """The reader's table of claims; raises at default parameters if a finding fails, warns otherwise."""
         failed = [row for row in self.rows if not row["holds"]]
         if failed and self.enforce:
             raise FindingNotHeld(
@@ -104,4 +128,4 @@ class Findings:
         for row in failed:
             warnings.warn(f"finding does not hold with these parameters: {row['claim']} ({row['numbers']})",
                           stacklevel=2)
-        return self.table().dropna(axis=1, how="all")  # the numbers columns only where a claim has them
+        return self.summary()

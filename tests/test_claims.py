@@ -8,16 +8,18 @@ import pytest
 from helpers.claims import (
     RULES,
     Above,
+    AtMost,
     Below,
     Between,
     EverySeed,
     ExcludesZero,
     IncludesZero,
     NotMeasured,
+    Within,
     every_seed,
     measured,
 )
-from helpers.findings import FindingNotHeld, Findings
+from helpers.findings import FindingNotHeld, Findings, InvariantBroken
 
 # (rule that holds, the same rule with its numbers moved so that it fails)
 CASES = [
@@ -25,9 +27,13 @@ CASES = [
     (Above(0.05, 0.0, margin=0.01), Above(0.05, 0.0, margin=0.06)),
     (Below(9.1, 9.3), Below(9.4, 9.3)),
     (Below(9.1, 9.3, margin=0.1), Below(9.25, 9.3, margin=0.1)),
+    (AtMost(32, 32), AtMost(33, 32)),
+    (Within(4.0, 4.0 + 1e-12, margin=1e-9), Within(4.0, 4.01, margin=1e-9)),
     (Between(0.86, 0.6, 0.95), Between(0.97, 0.6, 0.95)),
     (ExcludesZero(0.12, 0.02, 0.2), ExcludesZero(0.12, -0.01, 0.2)),
     (ExcludesZero(-0.3, -0.5, -0.1), ExcludesZero(-0.3, -0.5, 0.1)),
+    (ExcludesZero(-0.3, -0.5, -0.1, side="below"), ExcludesZero(0.3, 0.1, 0.5, side="below")),
+    (ExcludesZero(0.3, 0.1, 0.5, side="above"), ExcludesZero(-0.3, -0.5, -0.1, side="above")),
     (IncludesZero(0.11, -0.01, 0.25), IncludesZero(0.11, 0.01, 0.25)),
     (EverySeed((0.049, 0.053, 0.05)), EverySeed((0.049, -0.001, 0.05))),
     (EverySeed((-0.01, -0.02), side="below"), EverySeed((-0.01, 0.02), side="below")),
@@ -61,6 +67,7 @@ def test_a_claim_without_numbers_does_not_hold_and_says_why():
     (lambda: Above("0.1", 0.0), "Above.estimate='0.1'"),
     (lambda: Between(0.5, 0.9, 0.1), "low < high"),
     (lambda: ExcludesZero(0.1, 0.3, 0.2), "expected low <= high"),
+    (lambda: ExcludesZero(0.1, 0.0, 0.2, side="up"), "side='up'"),
     (lambda: EverySeed(()), "at least one seed"),
     (lambda: EverySeed((0.1,), side="left"), "side='left'"),
     (lambda: EverySeed((0.1, float("nan"))), "hold NaN"),
@@ -86,4 +93,12 @@ def test_a_failing_claim_is_reported_not_raised_on_other_parameters():
     findings.claim("shrinkage", "Ledoit-Wolf is lowest", Below(3.9, 3.7))
     with pytest.warns(UserWarning, match="Ledoit-Wolf is lowest"):
         table = findings.report()
-    assert not table.loc["shrinkage", "holds"]
+    assert table.loc["shrinkage", "holds"] == "no"
+
+
+def test_a_broken_invariant_raises_at_once_on_any_parameters():
+    findings = Findings(enforce=False)
+    findings.invariant("cap", "at most k features are active", AtMost(32, 32))
+    with pytest.raises(InvariantBroken, match="at most k features are active \\(33 <= 32\\)"):
+        findings.invariant("cap_test", "at most k features are active", AtMost(33, 32))
+    assert findings.table().loc["cap", "kind"] == "invariant"

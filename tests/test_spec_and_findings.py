@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from helpers.claims import Above, Below
 from helpers.data import MarketSpec, fit_standardizer
 from helpers.findings import FindingNotHeld, Findings, at_defaults, default_parameters
 
@@ -64,14 +65,14 @@ def test_default_parameters_are_read_from_the_chapter():
 
 def test_findings_raise_only_when_enforced():
     enforced = Findings(enforce=True)
-    enforced.check("up", True, "it rises", "2 > 1")
-    enforced.check("down", False, "it falls", "1 > 2")
-    with pytest.raises(FindingNotHeld, match=r"it falls \(1 > 2\)"):
+    enforced.claim("up", "it rises", Above(2.0, 1.0))
+    enforced.claim("down", "it falls", Below(2.0, 1.0))
+    with pytest.raises(FindingNotHeld, match=r"it falls \(2 < 1\)"):
         enforced.report()
     reported = Findings(enforce=False)
-    reported.check("down", False, "it falls", "1 > 2")
+    reported.claim("down", "it falls", Below(2.0, 1.0))
     with pytest.warns(UserWarning, match="does not hold with these parameters: it falls"):
         table = reported.report()
-    assert not table.loc["down", "holds"]
+    assert table.loc["down", "holds"] == "no" and table.loc["down", "estimate"] == "2"
     with pytest.raises(ValueError, match="checked twice"):
-        reported.check("down", True, "again")
+        reported.claim("down", "again", Above(2.0, 1.0))
