@@ -14,12 +14,13 @@ Both are declared with a rule of `helpers.claims` that carries the numbers it re
 from __future__ import annotations
 
 import ast
+import json
 import warnings
 from pathlib import Path
 
 import jupytext
 import pandas as pd
-from IPython.display import Markdown
+from IPython.display import Markdown, Pretty
 from myst_nb import glue
 
 from helpers.claims import NUMBERS
@@ -117,8 +118,16 @@ class Findings:
             "holds": table["holds"].map({True: "yes", False: "no"}),
         }, index=table.index)
 
+    def records(self) -> list[dict]:
+        """The claims as plain records (a missing number is None), for pages that gather them."""
+        table = self.table().reset_index().astype(object)
+        return table.where(table.notna(), None).to_dict("records")
+
     def report(self) -> pd.DataFrame:
-        """The reader's table of claims; raises at default parameters if a finding fails, warns otherwise."""
+        """The reader's table of claims; raises at default parameters if a finding fails, warns otherwise.
+
+        Glues the table (`claims_table`) and the records (`claims_data`), which the results
+        page of the book gathers from every chapter."""
         failed = [row for row in self.rows if not row["holds"]]
         if failed and self.enforce:
             raise FindingNotHeld(
@@ -128,4 +137,7 @@ class Findings:
         for row in failed:
             warnings.warn(f"finding does not hold with these parameters: {row['claim']} ({row['numbers']})",
                           stacklevel=2)
-        return self.summary()
+        summary = self.summary()
+        glue("claims_table", summary.set_index("claim"), display=False)
+        glue("claims_data", Pretty(json.dumps(self.records())), display=False)  # plain text: JSON as it is
+        return summary

@@ -102,3 +102,12 @@ def test_a_broken_invariant_raises_at_once_on_any_parameters():
     with pytest.raises(InvariantBroken, match="at most k features are active \\(33 <= 32\\)"):
         findings.invariant("cap_test", "at most k features are active", AtMost(33, 32))
     assert findings.table().loc["cap", "kind"] == "invariant"
+
+
+def test_the_records_a_results_page_gathers_carry_every_number_or_none():
+    findings = Findings(enforce=True)
+    findings.claim("lead", "the VAE leads PCA in every seed", EverySeed((0.05, 0.04)))
+    findings.claim("ordering", "Ledoit-Wolf is lowest", Below(3.6, 3.7))
+    lead, ordering = findings.records()
+    assert lead["low"] == 0.04 and lead["high"] == 0.05 and lead["kind"] == "finding"
+    assert ordering["low"] is None and ordering["estimate"] == 3.6 and ordering["holds"]

@@ -5,6 +5,7 @@ Checks what a reader would notice: console errors, anything fetched from the net
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -69,3 +70,30 @@ def test_page_renders_offline(browser, page_path):
     page.close()
     assert not errors, f"console errors: {errors}"
     assert not remote, f"requests left the local files: {remote}"
+
+
+def recorded_claims() -> dict[str, list[dict]]:
+    """Each chapter's claims as it recorded them when the book executed it."""
+    glue_folder = SITE.parent / "jupyter_execute" / "notebooks"
+    records = {}
+    for path in sorted(glue_folder.glob("[0-9][0-9]_*.glue.json")):
+        glued = json.loads(path.read_text())
+        records[path.name.removesuffix(".glue.json")] = json.loads(glued["claims_data"]["data"]["text/plain"])
+    return records
+
+
+def test_results_page_lists_every_claim_of_the_book_and_draws_the_figure(browser):
+    recorded = recorded_claims()
+    assert len(recorded) == len(list((SITE.parent.parent / "notebooks").glob("[0-9][0-9]_*.md")))
+    page = browser.new_page()
+    page.goto((SITE / "book" / "results.html").as_uri(), wait_until="load")
+    tables = page.locator("table.dataframe")
+    assert tables.count() == len(recorded), "one table of claims per chapter"
+    for number, (chapter, claims) in enumerate(recorded.items()):
+        shown = tables.nth(number).locator("tbody th").all_inner_texts()
+        assert shown == [claim["claim"] for claim in claims], f"{chapter}: the page shows other claims than it recorded"
+        holds = tables.nth(number).locator("tbody tr td:last-child").all_inner_texts()
+        assert holds == ["yes"] * len(claims), f"{chapter}: a claim that does not hold reached the built book"
+    figure = page.locator("img[src$='claims-at-a-glance.png']")
+    assert figure.count() == 1 and figure.evaluate("image => image.naturalWidth") > 0, "the figure did not load"
+    page.close()
