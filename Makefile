@@ -39,8 +39,8 @@ $(CHROMIUM):
 		exit 2; \
 	fi
 
-lint: $(INSTALLED)  ## ruff over the helpers, tests and benchmarks (rules in pyproject.toml)
-	$(BIN)/ruff check helpers tests bench
+lint: $(INSTALLED)  ## ruff over the helpers, tests, benchmarks and the book's Sphinx extensions (rules in pyproject.toml)
+	$(BIN)/ruff check helpers tests bench book/_ext
 
 unit: $(INSTALLED)
 	$(BIN)/python -m pytest tests -m "not browser and not documented and not built and not smoke"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import json
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 
 import jupytext
@@ -82,24 +83,26 @@ class Findings:
 
     def claim(self, key: str, sentence: str, rule) -> bool:
         """Record a finding whose `rule` (from helpers.claims) decides whether it holds."""
-        return self._record(key, sentence, bool(rule.holds), rule.describe(), rule.numbers())
+        return self._record(key, sentence, rule, "finding")
 
     def invariant(self, key: str, sentence: str, rule) -> None:
         """Record a claim that holds on any data; raise at once, on any parameters, if it does not."""
-        if not self._record(key, sentence, bool(rule.holds), rule.describe(), rule.numbers(), "invariant"):
+        if not self._record(key, sentence, rule, "invariant"):
             raise InvariantBroken(f"{sentence} ({rule.describe()})")
 
-    def _record(self, key: str, claim: str, holds: bool, numbers: str, values: dict[str, float],
-                kind: str = "finding") -> bool:
+    def _record(self, key: str, claim: str, rule, kind: str) -> bool:
         if any(row["key"] == key for row in self.rows):
             raise InputError(f"finding {key!r} is checked twice; give each finding one key")
-        self.rows.append({"key": key, "kind": kind, "claim": claim, **values, "numbers": numbers, "holds": holds})
+        holds, numbers = bool(rule.holds), rule.describe()
+        self.rows.append({"key": key, "kind": kind, "claim": claim, **rule.numbers(), "numbers": numbers,
+                          "holds": holds, "rule": type(rule).__name__, "parameters": asdict(rule)})
         verdict = "" if holds else f" **[Not with these parameters: {numbers}.]**"
         glue(f"finding_{key}", Markdown(verdict or "\u200b"), display=False)
         return holds
 
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=["key", "kind", "claim", *NUMBERS, "numbers", "holds"]).set_index("key")
+        columns = ["key", "kind", "claim", *NUMBERS, "numbers", "holds", "rule", "parameters"]
+        return pd.DataFrame(self.rows, columns=columns).set_index("key")
 
     def summary(self) -> pd.DataFrame:
         """The claims as a reader reads them: the sentence, its numbers, and whether it holds."""
@@ -119,7 +122,8 @@ class Findings:
         }, index=table.index)
 
     def records(self) -> list[dict]:
-        """The claims as plain records (a missing number is None), for pages that gather them."""
+        """The claims as plain records (a missing number is None), for pages that gather them and
+        for tests that rebuild each rule from its name and parameters."""
         table = self.table().reset_index().astype(object)
         return table.where(table.notna(), None).to_dict("records")
 

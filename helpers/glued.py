@@ -63,6 +63,17 @@ def book_numbers(executed: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def recorded_claims(executed: str | Path) -> dict[str, list[dict]]:
+    """Each executed chapter's claims as its report recorded them (the glued `claims_data`,
+    see helpers.findings), by chapter; a chapter that recorded none is left out."""
+    claims = {}
+    for path in sorted(Path(executed).glob("[0-9][0-9]_*.glue.json")):
+        entry = json.loads(path.read_text()).get("claims_data")
+        if entry is not None:
+            claims[path.name.removesuffix(".glue.json")] = json.loads(entry["data"]["text/plain"])
+    return claims
+
+
 def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     """The (chapter, name) pairs whose value changed, appeared or disappeared."""
     merged = before.merge(after, on=COLUMNS[:2], how="outer", suffixes=("_before", "_after"))

@@ -9,12 +9,14 @@ fails here.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html import unescape
 from pathlib import Path
 
 import pytest
 
-from helpers.glued import book_numbers
+import helpers.claims as claims
+from helpers.glued import book_numbers, recorded_claims
 
 pytestmark = pytest.mark.built
 
@@ -91,3 +93,36 @@ def test_model_chapters_show_the_model_and_the_training_loop(chapter):
         assert start >= 0, f"{chapter} has no listing {label}"
         listing = re.sub(r"<[^>]+>", "", html[start : html.find("</pre>", start)])
         assert unescape(code) in unescape(listing), f"listing {label} of {chapter} does not show {code!r}"
+
+
+def contradicted(rule):
+    """The same rule with its numbers moved just across the line it draws."""
+    if isinstance(rule, claims.Above):
+        return replace(rule, estimate=rule.baseline + rule.margin)
+    if isinstance(rule, claims.Below):
+        return replace(rule, estimate=rule.baseline - rule.margin)
+    if isinstance(rule, claims.AtMost):
+        return replace(rule, estimate=rule.baseline - rule.margin + 1.0)
+    if isinstance(rule, claims.Within):
+        return replace(rule, estimate=rule.baseline + rule.margin + 1.0)
+    if isinstance(rule, claims.Between):
+        return replace(rule, estimate=rule.high)
+    if isinstance(rule, claims.IncludesZero):
+        return replace(rule, estimate=rule.estimate - rule.low + 1.0, low=1.0, high=rule.high - rule.low + 1.0)
+    if isinstance(rule, claims.ExcludesZero):
+        return replace(rule, estimate=0.0, low=-1.0, high=1.0)
+    if isinstance(rule, claims.EverySeed):
+        return replace(rule, values=(rule.level, *rule.values[1:]))
+    raise AssertionError(f"no way to contradict a {type(rule).__name__}: add one here")
+
+
+def test_every_declared_claim_is_judged_by_a_rule_its_numbers_can_fail():
+    recorded = recorded_claims(EXECUTED)
+    assert len(recorded) == len(list((BUILD.parent / "notebooks").glob("[0-9][0-9]_*.md"))), "a chapter recorded none"
+    for chapter, records in recorded.items():
+        for record in records:
+            rule = getattr(claims, record["rule"])(**record["parameters"])
+            where = f"{chapter}: {record['claim']}"
+            assert rule.holds and record["holds"], f"{where} does not hold in the built book"
+            assert rule.describe() == record["numbers"], f"{where}: the record and its rule disagree"
+            assert not contradicted(rule).holds, f"{where}: its rule cannot fail"

@@ -5,11 +5,12 @@ Checks what a reader would notice: console errors, anything fetched from the net
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
+
+from helpers.glued import recorded_claims
 
 pytestmark = pytest.mark.browser
 
@@ -72,18 +73,8 @@ def test_page_renders_offline(browser, page_path):
     assert not remote, f"requests left the local files: {remote}"
 
 
-def recorded_claims() -> dict[str, list[dict]]:
-    """Each chapter's claims as it recorded them when the book executed it."""
-    glue_folder = SITE.parent / "jupyter_execute" / "notebooks"
-    records = {}
-    for path in sorted(glue_folder.glob("[0-9][0-9]_*.glue.json")):
-        glued = json.loads(path.read_text())
-        records[path.name.removesuffix(".glue.json")] = json.loads(glued["claims_data"]["data"]["text/plain"])
-    return records
-
-
 def test_results_page_lists_every_claim_of_the_book_and_draws_the_figure(browser):
-    recorded = recorded_claims()
+    recorded = recorded_claims(SITE.parent / "jupyter_execute" / "notebooks")
     assert len(recorded) == len(list((SITE.parent.parent / "notebooks").glob("[0-9][0-9]_*.md")))
     page = browser.new_page()
     page.goto((SITE / "book" / "results.html").as_uri(), wait_until="load")

@@ -9,13 +9,14 @@ the `-W` build.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 from docutils import nodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+
+from helpers.glued import recorded_claims
 
 LOGGER = logging.getLogger(__name__)
 LIMIT = 6.0  # half-widths: a claim further out is drawn at the edge, with its value
@@ -41,18 +42,11 @@ class ClaimsFigure(SphinxDirective):
         return [node]
 
 
-def _records(app, chapter: str) -> list[dict] | None:
-    path = Path(app.env.mystnb_config.output_folder).joinpath(*chapter.split("/")).with_suffix(".glue.json")
-    if not path.exists():
-        return None
-    entry = json.loads(path.read_text()).get("claims_data")
-    return None if entry is None else json.loads(entry["data"]["text/plain"])
-
-
 def _scaled_intervals(app, chapters: list[str], location) -> list[tuple[str, float, float, float, bool]]:
+    recorded = recorded_claims(Path(app.env.mystnb_config.output_folder) / "notebooks")
     rows = []
     for number, chapter in enumerate(chapters, start=1):
-        records = _records(app, chapter)
+        records = recorded.get(chapter.removeprefix("notebooks/"))
         if records is None:
             LOGGER.warning(f"{chapter} recorded no claims (claims_data): run findings.report() at its end",
                            location=location)
@@ -74,7 +68,7 @@ def _draw(rows, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(12, 0.3 * len(rows) + 1.3))
-    for position, (label, low, estimate, high, apart) in enumerate(reversed(rows)):
+    for position, (_, low, estimate, high, apart) in enumerate(reversed(rows)):
         color = "tab:blue" if apart else "grey"
         if abs(estimate) <= LIMIT:
             ax.plot([max(low, -LIMIT), min(high, LIMIT)], [position, position], color=color, lw=2.5,
@@ -87,8 +81,8 @@ def _draw(rows, path: Path) -> None:
                         textcoords="offset points", ha="right" if estimate > 0 else "left", va="center", fontsize=7)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlim(-LIMIT, LIMIT)
-    ax.set_yticks(range(len(rows)), [label if len(label) < 110 else label[:107] + "..." for label, *_ in reversed(rows)],
-                  fontsize=7.5)
+    labels = [label if len(label) < 110 else label[:107] + "..." for label, *_ in reversed(rows)]
+    ax.set_yticks(range(len(rows)), labels, fontsize=7.5)
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlabel("distance from the baseline, in half-widths of the interval or range (cut at 6)")
     ax.set_title("Blue: distinguishable from the baseline; grey: not distinguishable", fontsize=9)
