@@ -16,6 +16,7 @@ from helpers.analysis.regimes import (
     detection_lags,
     jump_features,
     mean_durations,
+    paired_accuracy_difference,
     switch_count,
     transition_matrix,
     truth_scores,
@@ -188,3 +189,16 @@ def test_stress_detector_picks_the_coordinate_that_tracks_volatility_and_flips_i
     changed.iloc[500:] = 0
     smoothed = StressDetector(smoothing=5).fit(x.loc[train], volatility.loc[train])
     pd.testing.assert_series_equal(smoothed.predict(x).iloc[:500], smoothed.predict(changed).iloc[:500])
+
+
+def test_paired_accuracy_difference_is_zero_for_a_call_against_itself_and_positive_for_a_better_one():
+    returns, regimes = two_regime_returns(1)
+    episodes = regimes == 1
+    noisy = episodes.copy()
+    noisy.iloc[::7] = ~noisy.iloc[::7]
+    same = paired_accuracy_difference(noisy, noisy, episodes, block=21, n_boot=200)
+    assert same["estimate"] == 0 and same["low"] == 0 and same["high"] == 0
+    better = paired_accuracy_difference(episodes, noisy, episodes, block=21, n_boot=200)
+    assert better["low"] > 0 and better["estimate"] == pytest.approx(1 - balanced_accuracy(noisy, episodes))
+    with pytest.raises(ValueError, match="cover 100 of"):
+        paired_accuracy_difference(episodes.iloc[:100], noisy, episodes)

@@ -22,6 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from helpers.analysis.bootstrap import block_bootstrap_indices
 from helpers.analysis.interpret import best_separating_feature
 from helpers.data.calendar import TRADING_DAYS
 from helpers.validate import InputError, check_count, check_finite_frame
@@ -388,3 +389,30 @@ def balanced_accuracy(stress_call: pd.Series, episodes: pd.Series) -> float:
     if inside.all() or not inside.any():
         raise InputError("episodes must mark some days and leave some unmarked to score a stress call")
     return float((call[inside].mean() + (~call[~inside]).mean()) / 2)
+
+
+def paired_accuracy_difference(call: pd.Series, baseline: pd.Series, episodes: pd.Series, block: int = 63,
+                               n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> dict[str, float]:
+    """Balanced accuracy of `call` minus that of `baseline` against `episodes`, with a paired
+    circular block bootstrap interval (the same resampled days for both). Episodes come in
+    spells, so a resample can miss them all: such resamples cannot score a call, and how
+    many were used is returned with the interval."""
+    frame = pd.concat([call.astype(bool), baseline.astype(bool), episodes.astype(bool)], axis=1, join="inner")
+    if len(frame) < len(episodes):
+        raise InputError(f"the calls cover {len(frame)} of the {len(episodes)} days of the episodes; expected all")
+    values = frame.to_numpy()
+
+    def difference(rows: np.ndarray) -> float:
+        inside = values[rows, 2]
+        if inside.all() or not inside.any():
+            return np.nan
+        return balanced_accuracy(values[rows, 0], inside) - balanced_accuracy(values[rows, 1], inside)
+
+    draws = np.array([difference(rows) for rows in block_bootstrap_indices(len(values), block, n_boot, seed)])
+    used = draws[~np.isnan(draws)]
+    if len(used) < n_boot / 2:
+        raise InputError(f"only {len(used)} of {n_boot} resamples hold both episode and other days; "
+                         f"expected most of them (try a shorter block than {block})")
+    tail = (1 - level) / 2
+    return {"estimate": difference(np.arange(len(values))), "low": float(np.quantile(used, tail)),
+            "high": float(np.quantile(used, 1 - tail)), "resamples": len(used)}
