@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 
 from helpers.analysis.backtest import (
+    cash_returns,
+    delayed,
     long_short_targets,
     performance_table,
     rule_targets,
@@ -14,6 +16,11 @@ from helpers.analysis.backtest import (
     timing_targets,
 )
 from helpers.analysis.metrics import sharpe_ratio
+
+
+def hold(asset: str, returns: pd.DataFrame) -> pd.DataFrame:
+    """All in one asset from the first day on: the portfolio a timing rule switches."""
+    return pd.DataFrame({asset: [1.0]}, index=returns.index[:1])
 
 
 @pytest.fixture
@@ -80,8 +87,8 @@ def test_a_timing_strategy_depends_only_on_the_past(returns):
     cut = returns.index[150]
     changed = returns.copy()
     changed.loc[changed.index > cut] *= -3
-    first = run_backtest(timing_targets(risk_on(returns), "A"), returns)
-    second = run_backtest(timing_targets(risk_on(changed), "A"), changed)
+    first = run_backtest(timing_targets(risk_on(returns), hold("A", returns)), returns)
+    second = run_backtest(timing_targets(risk_on(changed), hold("A", changed)), changed)
     pd.testing.assert_series_equal(first.returns.loc[:cut], second.returns.loc[:cut])
     assert not first.returns.loc[cut:].equals(second.returns.loc[cut:])
 
@@ -95,11 +102,62 @@ def test_long_short_targets_are_dollar_neutral():
     np.testing.assert_allclose(targets.sum(axis=1), 0)
 
 
-def test_performance_table_brackets_the_estimates(returns):
+def test_performance_table_brackets_the_estimates_but_not_the_path_statistics(returns):
     table = performance_table(returns, block=10, n_boot=50)
-    for metric in ("Sharpe", "max drawdown (%)"):
+    for metric in ("Sharpe", "return (% a year)"):
         assert (table[(metric, "low")] <= table[(metric, "estimate")]).all()
         assert (table[(metric, "estimate")] <= table[(metric, "high")]).all()
+    assert list(table["max drawdown (%)"].columns) == ["estimate"]
+    assert list(table["Calmar"].columns) == ["estimate"]
+
+
+def test_sharpe_is_measured_over_cash(returns):
+    cash = pd.Series(0.0004, index=returns.index)
+    plain = performance_table(returns, block=10, n_boot=20)
+    over_cash = performance_table(returns, cash, block=10, n_boot=20)
+    expected = sharpe_ratio((returns - 0.0004).to_numpy())
+    np.testing.assert_allclose(over_cash[("Sharpe", "estimate")], expected)
+    assert (over_cash[("Sharpe", "estimate")] < plain[("Sharpe", "estimate")]).all()
+    pd.testing.assert_series_equal(over_cash[("return (% a year)", "estimate")],
+                                   plain[("return (% a year)", "estimate")])
+
+
+def test_uninvested_weight_earns_the_cash_return(returns):
+    cash = cash_returns(pd.Series(5.0, index=returns.index))
+    assert cash.iloc[0] == 0 and cash.iloc[1] == pytest.approx(1.05 ** (1 / 252) - 1)
+    nothing = pd.DataFrame({"A": [0.0]}, index=returns.index[:1])
+    idle = run_backtest(nothing, returns, cost_bps=0, cash=cash)
+    pd.testing.assert_series_equal(idle.returns, cash.iloc[1:], check_names=False)
+    half = pd.DataFrame({"A": [0.5]}, index=returns.index)
+    mixed = run_backtest(half, returns, cost_bps=0, cash=cash)
+    expected = 0.5 * returns["A"].iloc[1:] + 0.5 * cash.iloc[1:]
+    pd.testing.assert_series_equal(mixed.returns, expected, check_names=False)
+    with pytest.raises(ValueError, match="cash has no return"):
+        run_backtest(nothing, returns, cash=cash.iloc[:-1])
+    with pytest.raises(ValueError, match="annual_yield"):
+        cash_returns(pd.Series([1.0, np.nan]))
+
+
+def test_a_delayed_decision_is_traded_that_many_closes_later(returns):
+    days = returns.index
+    targets = pd.DataFrame({"A": [1.0, 0.0, 0.5]}, index=days[[0, 20, len(days) - 1]])
+    late = delayed(targets, days, 1)
+    assert list(late.index) == [days[1], days[21]] and late["A"].tolist() == [1.0, 0.0]
+    pd.testing.assert_frame_equal(delayed(targets, days, 0), targets)
+    with pytest.raises(ValueError, match="not on the calendar"):
+        delayed(targets.set_axis([pd.Timestamp("2021-01-02"), days[1], days[2]]), days)
+
+
+def test_timing_trades_on_flips_and_on_the_portfolios_rebalances(returns):
+    days = returns.index
+    monthly = pd.DataFrame({"A": 0.5, "B": 0.5}, index=days[[0, 21, 42]])
+    risk_on = pd.Series(True, index=days[:60])
+    risk_on.iloc[10:30] = False
+    targets = timing_targets(risk_on, monthly)
+    assert list(targets.index) == list(days[[0, 10, 21, 30, 42]])
+    assert targets.sum(axis=1).tolist() == [1.0, 0.0, 0.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="no target on or before"):
+        timing_targets(risk_on, monthly.iloc[1:])
 
 
 def test_simulate_rejects_bad_input(returns):
@@ -135,7 +193,7 @@ def test_hmm_timing_pipeline_uses_only_the_past(returns):
     cut = returns.index[200]
     changed = returns.copy()
     changed.loc[changed.index > cut] *= 4
-    runs = [run_backtest(timing_targets(model.predict(r[["A"]]) == 0, "A"), r) for r in (returns, changed)]
+    runs = [run_backtest(timing_targets(model.predict(r[["A"]]) == 0, hold("A", r)), r) for r in (returns, changed)]
     pd.testing.assert_series_equal(runs[0].returns.loc[:cut], runs[1].returns.loc[:cut])
 
 

@@ -256,7 +256,7 @@ CASES = [
     Case("backtest", "an asset the returns lack",
          lambda: run_backtest(targets([days()[5]]).rename(columns={"A": "Z"}), simple_returns()), ("Z",)),
     Case("backtest", "a timing signal that is not a bool",
-         lambda: timing_targets(pd.Series([0.3, 0.7], index=days()[:2]), "A"), ("risk_on", "float")),
+         lambda: timing_targets(pd.Series([0.3, 0.7], index=days()[:2]), targets([days()[0]])), ("risk_on", "float")),
     Case("backtest", "a long-short quantile above one half", lambda: long_short_targets(returns(), quantile=0.7),
          ("quantile", "0.7")),
     Case("backtest", "a missing day in the performance table", lambda: performance_table(with_value(np.nan), n_boot=10),

@@ -11,6 +11,7 @@ from helpers.analysis.bootstrap import (
     block_bootstrap_indices,
     bootstrap_differences,
     bootstrap_intervals,
+    data_chosen_block,
 )
 from helpers.analysis.covariance import (
     PCAFactorCovariance,
@@ -208,3 +209,13 @@ def test_the_pca_factor_covariance_is_the_same_whatever_the_global_random_state(
     first = PCAFactorCovariance(4).fit(returns).covariance_
     np.random.seed(2)
     np.testing.assert_array_equal(first, PCAFactorCovariance(4).fit(returns).covariance_)
+
+
+def test_the_data_choose_longer_blocks_for_persistent_volatility():
+    rng = np.random.default_rng(3)
+    calm = pd.DataFrame({"iid": rng.normal(0, 0.01, 2000)})
+    regimes = np.repeat(rng.choice([0.005, 0.03], size=20), 100)
+    clustered = pd.DataFrame({"clustered": rng.normal(0, 1, 2000) * regimes})
+    assert data_chosen_block(clustered) > 3 * data_chosen_block(calm)
+    with pytest.raises(ValueError, match="at least 10 days"):
+        data_chosen_block(calm.iloc[:5])

@@ -37,3 +37,30 @@ def test_volatility_is_annualized_with_the_trading_calendar():
     alternating = np.tile([[0.01], [-0.01]], (126, 1))
     expected = 100 * np.sqrt(252) * alternating.std(ddof=1)
     assert annualized_volatility(alternating)[0] == pytest.approx(expected)
+
+
+def test_rank_auroc_matches_scikit_learn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    from helpers.analysis.metrics import rank_auroc
+
+    rng = np.random.default_rng(2)
+    labels = rng.random(300) < 0.3
+    scores = np.column_stack([labels + rng.normal(0, 1, 300), np.round(rng.normal(0, 1, 300), 1)])
+    expected = [roc_auc_score(labels, column) for column in scores.T]
+    np.testing.assert_allclose(rank_auroc(scores, labels), expected)
+    assert np.isnan(rank_auroc(scores, np.zeros(300, dtype=bool))).all()
+
+
+def test_auroc_differences_are_paired_and_name_a_bad_reference():
+    from helpers.analysis.bootstrap import auroc_differences
+
+    rng = np.random.default_rng(4)
+    days = pd.bdate_range("2020-01-01", periods=400)
+    labels = pd.Series(np.repeat(rng.random(20) < 0.4, 20), index=days)
+    scores = pd.DataFrame({"good": labels + rng.normal(0, 0.5, 400), "noise": rng.normal(0, 1, 400)}, index=days)
+    table = auroc_differences(scores, labels, "noise", block=10, n_boot=200)
+    assert table.loc["noise", ["estimate", "low", "high"]].abs().max() == 0 and table.loc["good", "low"] > 0
+    assert table["resamples"].iloc[0] == 200
+    with pytest.raises(ValueError, match="reference='bad'"):
+        auroc_differences(scores, labels, "bad")

@@ -73,6 +73,8 @@ def test_load_builds_the_market_with_indicators(calls):
     assert {"vix", "yield_slope", "realized_vol_21d"} <= set(market.indicators.columns)
     assert set(INDICATOR_TICKERS) <= set(calls[0])
     assert market.indicator_info.loc["yield_slope", "origin"] == "derived"
+    assert market.cash_yield.index.equals(market.prices.index) and market.cash_yield.notna().all()
+    assert load("bundled").cash_yield is None
 
 
 def test_offline_yfinance_becomes_a_clear_error(monkeypatch, tmp_path):

@@ -1,13 +1,29 @@
-"""Circular block bootstrap of daily series: confidence intervals that respect the
-serial dependence (volatility clustering) of returns."""
+"""Circular block bootstrap of daily series (arch's): confidence intervals that respect
+the serial dependence (volatility clustering) of returns, with a block length the data
+choose when none is given."""
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from arch.bootstrap import CircularBlockBootstrap, optimal_block_length
 
+from helpers.analysis.metrics import rank_auroc
 from helpers.validate import InputError, as_count, as_number, check_finite_frame
+
+
+def data_chosen_block(daily: pd.DataFrame) -> int:
+    """One block length for every column, so that resamples stay paired: the longest of
+    Politis and White's circular-bootstrap lengths over the columns and their squares (a
+    Sharpe ratio depends on the volatility's persistence as much as on the mean's),
+    rounded up."""
+    values = check_finite_frame(daily, "daily").to_numpy(dtype=float)
+    if len(values) < 10:
+        raise InputError(f"daily has {len(values)} rows; expected at least 10 days to choose a block length")
+    centred = values - values.mean(axis=0)
+    lengths = [optimal_block_length(series)["circular"].max() for series in (values, centred**2)]
+    return int(np.ceil(max(lengths)))
 
 
 def block_bootstrap_indices(n_days: int, block: int = 21, n_boot: int = 1000, seed: int = 0) -> np.ndarray:
@@ -16,17 +32,33 @@ def block_bootstrap_indices(n_days: int, block: int = 21, n_boot: int = 1000, se
     block, n_boot = as_count(block, "block"), as_count(n_boot, "n_boot")
     if block > n_days:
         raise InputError(f"block={block!r}; expected at most {n_days} days, the series length")
-    rng = np.random.default_rng(seed)
-    n_blocks = -(-n_days // block)
-    starts = rng.integers(0, n_days, size=(n_boot, n_blocks))
-    offsets = np.arange(block)
-    return ((starts[:, :, None] + offsets) % n_days).reshape(n_boot, -1)[:, :n_days]
+    resampler = CircularBlockBootstrap(block, np.arange(n_days), seed=seed)
+    return np.stack([positional[0] for positional, _ in resampler.bootstrap(n_boot)])
+
+
+def resolve_block(daily: pd.DataFrame, block: int | None) -> int:
+    """The given block length, or the data's choice when it is None."""
+    return data_chosen_block(daily) if block is None else as_count(block, "block")
+
+
+def bootstrap_draws(
+    daily: pd.DataFrame,
+    statistic: Callable[[np.ndarray], np.ndarray],
+    block: int | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """`statistic` of every column on each resample (n_boot rows): the distribution of a
+    path statistic, such as the worst drawdown, over resampled paths."""
+    values = check_finite_frame(daily, "daily").to_numpy(dtype=float)
+    rows = block_bootstrap_indices(len(values), resolve_block(daily, block), n_boot, seed)
+    return pd.DataFrame(np.stack([statistic(values[resample]) for resample in rows]), columns=daily.columns)
 
 
 def bootstrap_intervals(
     daily: pd.DataFrame,
     statistic: Callable[[np.ndarray], np.ndarray],
-    block: int = 21,
+    block: int | None = 21,
     n_boot: int = 1000,
     level: float = 0.95,
     seed: int = 0,
@@ -35,15 +67,14 @@ def bootstrap_intervals(
 
     `statistic` maps a (days, columns) array to one value per column. The same resampled
     days serve every column, so intervals of differences between columns (see
-    `bootstrap_differences`) are paired.
+    `bootstrap_differences`) are paired. `block=None` lets the data choose the block.
     """
     level = as_number(level, "level", 0, 1, open_low=True, open_high=True)
-    values = check_finite_frame(daily, "daily").to_numpy(dtype=float)
-    draws = np.stack([statistic(values[rows]) for rows in block_bootstrap_indices(len(values), block, n_boot, seed)])
+    draws = bootstrap_draws(daily, statistic, block, n_boot, seed).to_numpy()
     tail = (1 - level) / 2
     return pd.DataFrame(
         {
-            "estimate": statistic(values),
+            "estimate": statistic(daily.to_numpy(dtype=float)),
             "low": np.quantile(draws, tail, axis=0),
             "high": np.quantile(draws, 1 - tail, axis=0),
         },
@@ -55,7 +86,7 @@ def bootstrap_differences(
     daily: pd.DataFrame,
     statistic: Callable[[np.ndarray], np.ndarray],
     reference: str,
-    block: int = 21,
+    block: int | None = 21,
     n_boot: int = 1000,
     level: float = 0.95,
     seed: int = 0,
@@ -70,3 +101,33 @@ def bootstrap_differences(
         return result - result[position]
 
     return bootstrap_intervals(daily, difference, block, n_boot, level, seed)
+
+
+def auroc_differences(
+    scores: pd.DataFrame, labels: pd.Series, reference: str, block: int | None = None, n_boot: int = 1000,
+    level: float = 0.95, seed: int = 0,
+) -> pd.DataFrame:
+    """Each score's AUROC for `labels` minus the reference score's, with a paired interval:
+    labels and scores are resampled together, in blocks of days. A resample that holds only
+    one kind of day has no AUROC; such resamples are left out, and the column `resamples`
+    says how many were used."""
+    if reference not in scores.columns:
+        raise InputError(f"reference={reference!r}; expected one of {list(scores.columns)}")
+    if not labels.index.equals(scores.index):
+        raise InputError("labels must be on the days of the scores")
+    level = as_number(level, "level", 0, 1, open_low=True, open_high=True)
+    position = list(scores.columns).index(reference)
+    frame = scores.assign(**{"labels": labels.astype(float)})
+
+    def difference(values: np.ndarray) -> np.ndarray:
+        areas = rank_auroc(values[:, :-1], values[:, -1] > 0.5)
+        return np.append(areas - areas[position], 0.0)
+
+    draws = bootstrap_draws(frame, difference, resolve_block(scores, block), n_boot, seed).iloc[:, :-1].dropna()
+    if draws.empty:
+        raise InputError("no resample holds both kinds of day; expected labels with stress and other days spread "
+                         "over more than one block")
+    tail = (1 - level) / 2
+    return pd.DataFrame({"estimate": difference(frame.to_numpy(dtype=float))[:-1],
+                         "low": draws.quantile(tail).to_numpy(), "high": draws.quantile(1 - tail).to_numpy(),
+                         "resamples": len(draws)}, index=scores.columns)

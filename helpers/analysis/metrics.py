@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from helpers.data.calendar import TRADING_DAYS
 from helpers.validate import InputError
@@ -72,3 +73,14 @@ def mean_correlation(covariance: np.ndarray) -> float:
     if n < 2:
         raise InputError(f"a {n}-asset covariance has no pairs to correlate; expected at least 2 assets")
     return float((correlation.sum() - n) / (n * (n - 1)))
+
+
+def rank_auroc(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Area under the ROC curve of each score column for boolean `labels`, from ranks (ties
+    share their rank), so that thousands of resamples need no loop; NaN without both kinds."""
+    labels = np.asarray(labels, dtype=bool)
+    positives, negatives = labels.sum(), (~labels).sum()
+    if positives == 0 or negatives == 0:
+        return np.full(scores.shape[1], np.nan)
+    ranks = rankdata(scores, axis=0)
+    return (ranks[labels].sum(axis=0) - positives * (positives + 1) / 2) / (positives * negatives)

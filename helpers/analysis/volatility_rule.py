@@ -102,3 +102,10 @@ class VolatilityThresholdRegimes(BaseEstimator):
     def predict(self, returns: pd.Series) -> pd.Series:
         """1 (stress) or 0 (calm) on each day with a full window of returns up to it."""
         return (self.stress_score(returns) > self.threshold_).astype(int).rename("state")
+
+
+def fit_volatility_rule(returns: pd.Series, last_train, target: pd.Series | None) -> VolatilityThresholdRegimes:
+    """The rule fit on the returns up to `last_train`: window and quantile chosen on the
+    training target, or 21 days and the 80th percentile when there is no target to choose by."""
+    rule = VolatilityThresholdRegimes() if target is not None else VolatilityThresholdRegimes((21,), (0.8,))
+    return rule.fit(returns.loc[:last_train], target)

@@ -16,6 +16,7 @@ def assemble_market(
     source: str,
     notes: tuple[str, ...],
     truth=None,
+    cash_yield: pd.Series | None = None,
 ) -> MarketData:
     """Join a source's own indicators with those every source derives from its prices."""
     derived, derived_info = derived_indicators(prices, benchmark)
@@ -28,4 +29,5 @@ def assemble_market(
         source=source,
         truth=truth,
         notes=notes,
+        cash_yield=cash_yield,
     )

@@ -39,3 +39,14 @@ def stress_reference(market, days: pd.DatetimeIndex) -> tuple[pd.Series, str]:
             f"call can be scored; choose dates that also cover one of {list(STRESS_EPISODES)}"
         )
     return stress.rename("stress"), name
+
+
+def training_stress(market, training_days: pd.DatetimeIndex) -> pd.Series | None:
+    """The stress reference on training days, for rules that are chosen on them; None when
+    those days hold only one kind (no episode before the end of training), so that a caller
+    must fall back on a stated default instead of choosing on nothing."""
+    if market.truth is not None:
+        stress = market.truth.regimes.reindex(training_days) == 1
+    else:
+        stress = episode_mask(training_days).notna()
+    return stress.rename("stress") if stress.nunique() == 2 else None

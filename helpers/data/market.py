@@ -24,7 +24,9 @@ class MarketData:
     `returns` are daily log returns, so the first price day has none. `indicator_info`
     says where each indicator comes from; `origin` is "observed" for a published series,
     "derived" where the book computes it from prices or other series, and "simulated" on
-    the synthetic market. `truth` is set only by the synthetic source.
+    the synthetic market. `truth` is set only by the synthetic source. `cash_yield` is the
+    annual yield of cash in percent known at each close (a T-bill rate), where the source
+    publishes one; without it cash earns nothing unless a chapter says otherwise.
     """
 
     prices: pd.DataFrame
@@ -35,6 +37,7 @@ class MarketData:
     source: str
     truth: SyntheticTruth | None = None
     notes: tuple[str, ...] = field(default=())
+    cash_yield: pd.Series | None = None
 
     def __post_init__(self) -> None:
         if not self.prices.index.equals(self.benchmark.index):
@@ -44,6 +47,8 @@ class MarketData:
             raise InputError(f"benchmark {self.benchmark.name!r} has no value on {first.date()}")
         if not self.prices.index.equals(self.indicators.index):
             raise InputError("indicators must share the price calendar")
+        if self.cash_yield is not None and not self.prices.index.equals(self.cash_yield.index):
+            raise InputError("cash_yield must share the price calendar")
         if list(self.assets.index) != list(self.prices.columns):
             raise InputError(
                 f"asset metadata lists {list(self.assets.index)}, prices have {list(self.prices.columns)}"

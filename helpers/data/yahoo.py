@@ -115,7 +115,8 @@ def load_yfinance(
     end: str = "2025-09-30",
     max_missing: float = 0.02,
 ) -> MarketData:
-    """The multi-asset default universe (or any tickers), SPY as benchmark, VIX and 10y-3m slope."""
+    """The multi-asset default universe (or any tickers), SPY as benchmark, VIX and 10y-3m
+    slope; cash earns the 13-week T-bill yield (^IRX)."""
     tickers = list(as_tickers(DEFAULT_TICKERS if tickers is None else tickers))
     start, end = as_date_range(start, end)
     asked = tickers + [BENCHMARK] * (BENCHMARK not in tickers) + list(INDICATOR_TICKERS)
@@ -148,5 +149,7 @@ def load_yfinance(
         observed_info,
         assets,
         source="yfinance",
-        notes=(f"yfinance adjusted closes {start}..{end}, cached in {cache_dir()}",),
+        notes=(f"yfinance adjusted closes {start}..{end}, cached in {cache_dir()}",
+               "cash yield: yfinance ^IRX, the 13-week Treasury bill yield in % a year"),
+        cash_yield=align_to_calendar(closes["^IRX"].rename("cash yield"), days),
     )
