@@ -16,7 +16,7 @@ from helpers.analysis.regimes import (
     detection_lags,
     jump_features,
     mean_durations,
-    paired_accuracy_difference,
+    paired_score_difference,
     switch_count,
     transition_matrix,
     truth_scores,
@@ -191,14 +191,26 @@ def test_stress_detector_picks_the_coordinate_that_tracks_volatility_and_flips_i
     pd.testing.assert_series_equal(smoothed.predict(x).iloc[:500], smoothed.predict(changed).iloc[:500])
 
 
-def test_paired_accuracy_difference_is_zero_for_a_call_against_itself_and_positive_for_a_better_one():
+def test_paired_score_difference_is_zero_for_a_call_against_itself_and_positive_for_a_better_one():
     returns, regimes = two_regime_returns(1)
     episodes = regimes == 1
     noisy = episodes.copy()
     noisy.iloc[::7] = ~noisy.iloc[::7]
-    same = paired_accuracy_difference(noisy, noisy, episodes, block=21, n_boot=200)
+    same = paired_score_difference(noisy, noisy, episodes, block=21, n_boot=200)
     assert same["estimate"] == 0 and same["low"] == 0 and same["high"] == 0
-    better = paired_accuracy_difference(episodes, noisy, episodes, block=21, n_boot=200)
+    better = paired_score_difference(episodes, noisy, episodes, block=21, n_boot=200)
     assert better["low"] > 0 and better["estimate"] == pytest.approx(1 - balanced_accuracy(noisy, episodes))
     with pytest.raises(ValueError, match="cover 100 of"):
-        paired_accuracy_difference(episodes.iloc[:100], noisy, episodes)
+        paired_score_difference(episodes.iloc[:100], noisy, episodes)
+
+
+def test_paired_score_difference_takes_any_score_of_two_labellings():
+    from sklearn.metrics import adjusted_rand_score
+
+    returns, regimes = two_regime_returns(2)
+    noisy = regimes.copy()
+    noisy.iloc[::5] = 1 - noisy.iloc[::5]
+    gap = paired_score_difference(regimes, noisy, regimes, score=lambda call, truth: adjusted_rand_score(truth, call),
+                                  block=21, n_boot=200)
+    assert gap["low"] > 0
+    assert gap["estimate"] == pytest.approx(1 - adjusted_rand_score(regimes, noisy))

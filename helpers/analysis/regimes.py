@@ -8,6 +8,8 @@ methods and refits.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from hmmlearn.hmm import GaussianHMM
@@ -391,27 +393,30 @@ def balanced_accuracy(stress_call: pd.Series, episodes: pd.Series) -> float:
     return float((call[inside].mean() + (~call[~inside]).mean()) / 2)
 
 
-def paired_accuracy_difference(call: pd.Series, baseline: pd.Series, episodes: pd.Series, block: int = 63,
-                               n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> dict[str, float]:
-    """Balanced accuracy of `call` minus that of `baseline` against `episodes`, with a paired
-    circular block bootstrap interval (the same resampled days for both). Episodes come in
-    spells, so a resample can miss them all: such resamples cannot score a call, and how
-    many were used is returned with the interval."""
-    frame = pd.concat([call.astype(bool), baseline.astype(bool), episodes.astype(bool)], axis=1, join="inner")
-    if len(frame) < len(episodes):
-        raise InputError(f"the calls cover {len(frame)} of the {len(episodes)} days of the episodes; expected all")
-    values = frame.to_numpy()
+def paired_score_difference(call: pd.Series, baseline: pd.Series, reference: pd.Series,
+                            score: Callable[[np.ndarray, np.ndarray], float] = balanced_accuracy, block: int = 63,
+                            n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> dict[str, float]:
+    """`score(call, reference)` minus `score(baseline, reference)`, with a paired circular
+    block bootstrap interval (the same resampled days for both). The reference (stress
+    episodes, or the true regimes) comes in spells, so a resample can miss them all: such
+    resamples cannot score a call, and how many were used is returned with the interval.
+    The default score is the balanced accuracy of a stress call; any score of two label
+    arrays, such as the adjusted Rand index, serves."""
+    frame = pd.concat([call, baseline, reference], axis=1, join="inner")
+    if len(frame) < len(reference):
+        raise InputError(f"the calls cover {len(frame)} of the {len(reference)} days of the reference; expected all")
+    values = frame.to_numpy(dtype=float)
 
     def difference(rows: np.ndarray) -> float:
-        inside = values[rows, 2]
-        if inside.all() or not inside.any():
+        truth = values[rows, 2]
+        if len(np.unique(truth)) < 2:
             return np.nan
-        return balanced_accuracy(values[rows, 0], inside) - balanced_accuracy(values[rows, 1], inside)
+        return score(values[rows, 0], truth) - score(values[rows, 1], truth)
 
     draws = np.array([difference(rows) for rows in block_bootstrap_indices(len(values), block, n_boot, seed)])
     used = draws[~np.isnan(draws)]
     if len(used) < n_boot / 2:
-        raise InputError(f"only {len(used)} of {n_boot} resamples hold both episode and other days; "
+        raise InputError(f"only {len(used)} of {n_boot} resamples hold both kinds of reference day; "
                          f"expected most of them (try a shorter block than {block})")
     tail = (1 - level) / 2
     return {"estimate": difference(np.arange(len(values))), "low": float(np.quantile(used, tail)),
