@@ -78,7 +78,7 @@ MODEL_LISTINGS = {
         "code-supervised-autoencoder": "class SupervisedAutoencoder(nn.Module)",
         "code-signal-study": "def run_signal_study(config",
     },
-    "10_backtest": {"code-backtest": "def run_backtest(targets"},
+    "10_backtest": {"code-backtest": "def run_backtest("},
 }
 
 
