@@ -70,6 +70,7 @@ MODEL_LISTINGS = {
         "code-pca-covariance": "class PCAFactorCovariance(BaseEstimator)",
         "code-vae-covariance": "def fit(self, returns",
         "code-race": "def run_covariance_race(config",
+        "code-nonlinear-shrinkage": "def shrunk_eigenvalues(sample",
     },
     "06_anomalies": {"code-anomaly-score": "def anomaly_score(errors"},
     "07_regimes": {"code-forward-filter": "def filtered_probabilities(self"},

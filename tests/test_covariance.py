@@ -5,8 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from skfolio.optimization import MeanRisk, ObjectiveFunction
+from skfolio.prior import EmpiricalPrior
 from sklearn.covariance import EmpiricalCovariance, LedoitWolf
 
+from helpers.analysis.backtest import run_backtest
 from helpers.analysis.bootstrap import (
     block_bootstrap_indices,
     bootstrap_differences,
@@ -14,14 +17,25 @@ from helpers.analysis.bootstrap import (
     data_chosen_block,
 )
 from helpers.analysis.covariance import (
+    GivenCovariance,
+    NonlinearShrinkage,
     PCAFactorCovariance,
+    ScaledIdentity,
     VAECovariance,
     expected_label_shares,
     long_only_minimum_variance_weights,
     minimum_variance_weights,
 )
 from helpers.analysis.metrics import annualized_volatility, correlation_of, mean_correlation
-from helpers.analysis.walkforward import ORACLE, rebalance_dates, volatility_table, walk_forward
+from helpers.analysis.walkforward import (
+    ORACLE,
+    SCORES,
+    forecast_scores,
+    lowest_risk_on_validation,
+    rebalance_dates,
+    volatility_table,
+    walk_forward,
+)
 from helpers.data import load
 from helpers.train import TrainConfig
 
@@ -128,6 +142,19 @@ def test_weights_sum_to_one_and_long_only_has_no_shorts():
     np.testing.assert_allclose(long_only_minimum_variance_weights(np.diag([1.0, 4.0])), [0.8, 0.2], atol=1e-6)
 
 
+def test_the_long_only_solver_agrees_with_skfolios_mean_risk():
+    rng = np.random.default_rng(4)
+    for n_assets in (5, 20, 60):
+        returns = rng.normal(size=(300, n_assets)) @ rng.normal(size=(n_assets, n_assets)) * 0.01
+        covariance = np.cov(returns, rowvar=False)
+        reference = MeanRisk(objective_function=ObjectiveFunction.MINIMIZE_RISK, min_weights=0.0,
+                             prior_estimator=EmpiricalPrior(covariance_estimator=GivenCovariance(covariance)))
+        expected = reference.fit(np.zeros((2, n_assets))).weights_
+        weights = long_only_minimum_variance_weights(covariance)
+        np.testing.assert_allclose(weights, expected, atol=1e-4)  # both solve to the solver's tolerance
+        assert weights @ covariance @ weights <= expected @ covariance @ expected * (1 + 1e-6)
+
+
 def test_rebalance_dates_are_month_ends_with_a_full_window():
     days = pd.bdate_range("2020-01-01", "2020-06-30")
     dates = rebalance_dates(days, 30)
@@ -219,3 +246,90 @@ def test_the_data_choose_longer_blocks_for_persistent_volatility():
     assert data_chosen_block(clustered) > 3 * data_chosen_block(calm)
     with pytest.raises(ValueError, match="at least 10 days"):
         data_chosen_block(calm.iloc[:5])
+
+
+def two_point_spectrum_sample(n_days: int, seed: int = 1):
+    """Returns drawn from a covariance with half its eigenvalues at 1 and half at 4, in a random basis."""
+    rng = np.random.default_rng(seed)
+    n_assets = 100
+    spectrum = np.r_[np.ones(n_assets // 2), 4 * np.ones(n_assets // 2)]
+    basis, _ = np.linalg.qr(rng.normal(size=(n_assets, n_assets)))
+    truth = (basis * spectrum) @ basis.T
+    return rng.normal(size=(n_days, n_assets)) @ np.linalg.cholesky(truth).T, truth
+
+
+def test_nonlinear_shrinkage_recovers_a_known_spectrum_better_than_linear_shrinkage():
+    returns, truth = two_point_spectrum_sample(400)
+
+    def error(estimator):
+        return np.linalg.norm(estimator.fit(returns).covariance_ - truth) / np.linalg.norm(truth)
+
+    nonlinear = NonlinearShrinkage().fit(returns)
+    assert error(NonlinearShrinkage()) < 0.8 * error(LedoitWolf()) < 0.8 * error(EmpiricalCovariance())
+    # The sample spectrum smears the two values over [0.4, 6.2]; the shrunk one puts them back near 1 and 4.
+    low, high = np.sort(nonlinear.eigenvalues_)[:40], np.sort(nonlinear.eigenvalues_)[-40:]
+    assert np.abs(np.median(low) - 1) < 0.25 and np.abs(np.median(high) - 4) < 0.5
+    true_range = 3.0
+    shrunk_miss = abs(np.ptp(nonlinear.eigenvalues_) - true_range)
+    assert shrunk_miss < abs(np.ptp(nonlinear.sample_eigenvalues_) - true_range) / 3
+
+
+def test_nonlinear_shrinkage_of_white_noise_is_near_the_identity():
+    returns = np.random.default_rng(2).normal(size=(400, 100))
+    eigenvalues = NonlinearShrinkage().fit(returns).eigenvalues_
+    assert np.abs(eigenvalues - 1).max() < 0.35  # the sample eigenvalues spread from 0.25 to 2.25
+    with pytest.raises(ValueError, match="100 assets over 60 days"):
+        NonlinearShrinkage().fit(returns[:60])
+
+
+def test_the_scaled_identity_gives_one_over_n_in_both_portfolios(small_market):
+    covariance = ScaledIdentity().fit(small_market.returns.iloc[:150]).covariance_
+    np.testing.assert_allclose(minimum_variance_weights(covariance), 1 / 8)
+    np.testing.assert_allclose(long_only_minimum_variance_weights(covariance), 1 / 8, atol=1e-6)
+    assert covariance[0, 0] == pytest.approx(small_market.returns.iloc[:150].var().mean())
+
+
+def test_the_walk_forward_holds_its_weights_by_the_backtest_engines_rule(small_market):
+    result = walk_forward(small_market.returns, {"sample": EmpiricalCovariance()}, 120, long_only=False, n_jobs=1)
+    weights = result.weights[("minimum variance", "sample")]
+    engine = run_backtest(weights, np.expm1(small_market.returns), cost_bps=0.0)
+    pd.testing.assert_series_equal(result.returns[("minimum variance", "sample")], engine.gross_returns,
+                                   check_names=False)
+    constant = np.expm1(small_market.returns).loc[result.returns.index[:15]] @ weights.iloc[0]
+    assert not np.allclose(result.returns[("minimum variance", "sample")].iloc[:15], constant)  # weights drift
+
+
+def test_forecast_scores_prefer_the_true_covariance_to_a_doubled_one():
+    rng = np.random.default_rng(3)
+    truth = np.array([[1.0, 0.6, 0.2], [0.6, 2.0, 0.3], [0.2, 0.3, 0.5]]) * 1e-4
+    days = pd.bdate_range("2020-01-01", periods=21 * 120)
+    log_returns = pd.DataFrame(rng.multivariate_normal(np.zeros(3), truth, len(days)), index=days)
+    holdings = [days[i : i + 21] for i in range(0, len(days), 21)]
+    weights = pd.DataFrame([minimum_variance_weights(truth)] * len(holdings))
+    scores = forecast_scores({"truth": [truth] * len(holdings), "doubled": [2 * truth] * len(holdings)},
+                             {"truth": weights, "doubled": weights}, log_returns, holdings)
+    mean = scores.mean()
+    assert mean[(SCORES[0], "truth")] > mean[(SCORES[0], "doubled")]
+    assert mean[(SCORES[1], "truth")] < mean[(SCORES[1], "doubled")]
+    assert mean[(SCORES[2], "truth")] == pytest.approx(1.0, abs=0.1)
+    assert mean[(SCORES[2], "doubled")] == pytest.approx(0.5, abs=0.05)
+    assert list(scores.index) == [holding[-1] for holding in holdings]
+
+
+def test_the_validation_choice_never_sees_the_test_period(small_market):
+    result = walk_forward(small_market.returns, estimators(small_market), 120, long_only=False, n_jobs=1)
+    returns = result.returns["minimum variance"]
+    end = result.validation_end(1 / 3)
+    assert end == result.rebalance_dates[round(len(result.rebalance_dates) / 3)]
+    chosen = lowest_risk_on_validation(returns, returns.columns, end)
+    others = returns.columns.drop(chosen)
+    test_rigged = returns.copy()
+    test_rigged.loc[test_rigged.index > end, chosen] *= 50.0  # the chosen one is a disaster on test
+    assert lowest_risk_on_validation(test_rigged, returns.columns, end) == chosen
+    validation_rigged = returns.copy()
+    validation_rigged.loc[validation_rigged.index <= end, chosen] *= 50.0
+    assert lowest_risk_on_validation(validation_rigged, returns.columns, end) in others
+    with pytest.raises(ValueError, match="share=1.5"):
+        result.validation_end(1.5)
+    with pytest.raises(ValueError, match="'nope'"):
+        lowest_risk_on_validation(returns, ["nope"], end)

@@ -10,9 +10,9 @@ from helpers.analysis.walkforward import ORACLE, PORTFOLIOS
 from helpers.data import MarketSpec
 from helpers.experiments.covariance_race import (
     CONDITION_NAMES,
-    LINEAR_ESTIMATORS,
     NO_RESIDUAL,
     CovarianceRaceConfig,
+    non_learned_estimators,
     run_covariance_race,
 )
 from helpers.experiments.signal_study import NETWORKS, SignalStudyConfig, run_signal_study
@@ -25,13 +25,15 @@ TINY_MARKET = MarketSpec(source="synthetic", synthetic_assets=6, synthetic_days=
 @pytest.fixture(scope="module")
 def race():
     config = CovarianceRaceConfig(market=TINY_MARKET, window=100, n_factors=2, hidden_sizes=(8,),
-                                  conditions=tuple(CONDITION_NAMES), refit_every=12, train=QUICK)
-    return run_covariance_race(config)
+                                  conditions=tuple(CONDITION_NAMES), refit_every=12, short_window=50, train=QUICK)
+    return config, run_covariance_race(config)
 
 
 def test_the_race_runs_every_estimator_the_oracle_and_both_portfolios(race):
+    config, race = race
     estimators = set(race.returns.columns.get_level_values("estimator"))
-    assert estimators == {*LINEAR_ESTIMATORS, "VAE", NO_RESIDUAL, *CONDITION_NAMES.values(), ORACLE}
+    assert estimators == {*non_learned_estimators(config), "VAE", NO_RESIDUAL, *CONDITION_NAMES.values(), ORACLE}
+    assert set(race.scores.columns.get_level_values("estimator")) == estimators
     assert set(race.returns.columns.get_level_values("portfolio")) == set(PORTFOLIOS)
     assert not race.returns.isna().any().any()
     for weights in race.weights.values():
@@ -39,6 +41,7 @@ def test_the_race_runs_every_estimator_the_oracle_and_both_portfolios(race):
 
 
 def test_the_race_holds_each_estimate_only_after_the_day_it_was_made(race):
+    _, race = race
     first_held = race.returns.index[0]
     assert first_held > race.rebalance_dates[0]
     assert race.returns.index.is_monotonic_increasing
@@ -50,6 +53,8 @@ def test_the_race_refuses_an_unknown_condition_and_the_true_regime_on_real_data(
     bundled = MarketSpec(source="bundled", start="2019-01-01")
     with pytest.raises(ValueError, match="needs the synthetic source"):
         run_covariance_race(CovarianceRaceConfig(market=bundled, window=120, conditions=("true_regime",), train=QUICK))
+    with pytest.raises(ValueError, match="short_window=100"):
+        run_covariance_race(CovarianceRaceConfig(market=TINY_MARKET, window=100, short_window=100, train=QUICK))
 
 
 @pytest.fixture(scope="module")

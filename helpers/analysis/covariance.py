@@ -8,13 +8,13 @@ scikit-learn and skfolio; the factor models the book teaches are written here.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
+import cvxpy as cp
 import numpy as np
 import pandas as pd
 import torch
 from skfolio.moments import BaseCovariance
-from skfolio.optimization import MeanRisk, ObjectiveFunction
-from skfolio.prior import EmpiricalPrior
 from sklearn.base import BaseEstimator
 from sklearn.decomposition import PCA
 from sklearn.utils.validation import validate_data
@@ -39,24 +39,29 @@ def minimum_variance_weights(covariance: np.ndarray) -> np.ndarray:
 
 
 def long_only_minimum_variance_weights(covariance: np.ndarray) -> np.ndarray:
-    """Minimum-variance weights with no short positions, solved by skfolio's MeanRisk."""
+    """Minimum-variance weights with no short positions: the quadratic program skfolio's
+    MeanRisk solves, posed in cvxpy for the same solver (Clarabel) and compiled once per
+    number of assets, since a walk-forward solves it thousands of times and compiling is
+    most of the cost. A test checks it against MeanRisk."""
     covariance = check_covariance(covariance)
-    model = MeanRisk(
-        objective_function=ObjectiveFunction.MINIMIZE_RISK,
-        min_weights=0.0,
-        prior_estimator=EmpiricalPrior(covariance_estimator=GivenCovariance(covariance)),
-    )
-    # MeanRisk needs returns to fit its prior; the given covariance ignores them.
-    placeholder = np.zeros((2, len(covariance)))
-    weights = model.fit(placeholder).weights_
-    weights = np.clip(weights, 0.0, None)
-    return weights / weights.sum()
+    scaled = covariance * (len(covariance) / np.trace(covariance))  # the weights do not depend on the scale
+    eigenvalues, eigenvectors = np.linalg.eigh(scaled)
+    problem, weights, root = _long_only_problem(len(covariance))
+    root.value = (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))).T  # root.T @ root = scaled
+    problem.solve(solver=cp.CLARABEL, warm_start=False)
+    if problem.status != cp.OPTIMAL:
+        raise InputError(f"the long-only minimum-variance problem of {len(covariance)} assets ended "
+                         f"{problem.status!r}; expected an optimal solution")
+    solution = np.clip(weights.value, 0.0, None)
+    return solution / solution.sum()
 
 
-
-
-
-
+@lru_cache(maxsize=8)
+def _long_only_problem(n_assets: int) -> tuple[cp.Problem, cp.Variable, cp.Parameter]:
+    weights = cp.Variable(n_assets)
+    root = cp.Parameter((n_assets, n_assets))
+    problem = cp.Problem(cp.Minimize(cp.sum_squares(root @ weights)), [cp.sum(weights) == 1, weights >= 0])
+    return problem, weights, root
 
 
 class GivenCovariance(BaseCovariance):
@@ -92,6 +97,61 @@ class PCAFactorCovariance(BaseEstimator):
         total = np.var(values, axis=0, ddof=1)
         self.residual_variance_ = np.clip(total - np.diag(systematic), 1e-12, None)
         self.covariance_ = systematic + np.diag(self.residual_variance_)
+        return self
+
+
+class NonlinearShrinkage(BaseEstimator):
+    """Analytical nonlinear shrinkage (Ledoit and Wolf, 2020): the sample eigenvectors kept,
+    each sample eigenvalue replaced by an estimate of the population variance along its
+    eigenvector, from a kernel estimate of the sample spectrum's density and its Hilbert
+    transform. Linear shrinkage pulls every eigenvalue towards the mean by one factor; this
+    one moves each by what the spectrum around it implies.
+
+    Written here for p < n (more days than assets, as in every window of the book); the
+    returns are demeaned, so the effective sample size is n - 1.
+    """
+
+    def fit(self, returns, y=None) -> NonlinearShrinkage:
+        validate_data(self, returns, ensure_all_finite=False)
+        values = check_moving_returns(returns)
+        n_days, n_assets = values.shape
+        if n_assets >= n_days - 1:
+            raise InputError(f"{n_assets} assets over {n_days} days; analytical nonlinear shrinkage is written here "
+                             "for more days than assets plus one: use a longer window or fewer assets")
+        centered = values - values.mean(axis=0)
+        n = n_days - 1
+        sample_eigenvalues, eigenvectors = np.linalg.eigh(centered.T @ centered / n)
+        self.sample_eigenvalues_ = np.clip(sample_eigenvalues, 1e-18, None)
+        self.eigenvalues_ = shrunk_eigenvalues(self.sample_eigenvalues_, n)
+        self.covariance_ = (eigenvectors * self.eigenvalues_) @ eigenvectors.T
+        return self
+
+
+def shrunk_eigenvalues(sample: np.ndarray, n: int) -> np.ndarray:
+    """The population variances analytical nonlinear shrinkage assigns to the sample
+    eigenvalues `sample` (p < n), equation (4.9) of Ledoit and Wolf (2020) with the
+    Epanechnikov kernel and a bandwidth proportional to each eigenvalue."""
+    ratio = len(sample) / n  # p / n, the concentration
+    bandwidth = n ** (-1 / 3) * sample[np.newaxis, :]  # (1, p): h_j = n^(-1/3) lambda_j
+    x = (sample[:, np.newaxis] - sample[np.newaxis, :]) / bandwidth  # (p, p)
+    root5 = np.sqrt(5.0)
+    density = np.mean(3 / (4 * root5) * np.clip(1 - x**2 / 5, 0.0, None) / bandwidth, axis=1)
+    with np.errstate(divide="ignore"):
+        log_term = np.log(np.abs((root5 - x) / (root5 + x)))
+    kernel_hilbert = -3 / (10 * np.pi) * x + 3 / (4 * root5 * np.pi) * (1 - x**2 / 5) * log_term
+    kernel_hilbert = np.where(np.isclose(np.abs(x), root5), -3 / (10 * np.pi) * x, kernel_hilbert)
+    hilbert = np.mean(kernel_hilbert / bandwidth, axis=1)
+    return sample / ((np.pi * ratio * sample * density) ** 2 + (1 - ratio - np.pi * ratio * sample * hilbert) ** 2)
+
+
+class ScaledIdentity(BaseEstimator):
+    """The average variance times the identity: it forecasts no correlation and equal risk,
+    so its minimum-variance portfolio, constrained or not, is 1/N."""
+
+    def fit(self, returns, y=None) -> ScaledIdentity:
+        validate_data(self, returns, ensure_all_finite=False)
+        values = check_moving_returns(returns)
+        self.covariance_ = np.eye(values.shape[1]) * float(np.var(values, axis=0, ddof=1).mean())
         return self
 
 

@@ -2,7 +2,9 @@
 
 At the close of each month's last trading day the estimators see the trailing `window`
 days of returns, up to and including that day, and nothing later; the portfolios they
-imply are held at constant weights over the next month, whose returns are recorded.
+imply are traded at that close and held, drifting with prices, until the next month-end:
+the holding rule of `helpers.analysis.backtest.run_backtest`, which simulates them. Each
+month's covariance forecast is also scored against the month that follows it.
 """
 from __future__ import annotations
 
@@ -12,23 +14,41 @@ import numpy as np
 import pandas as pd
 import torch
 from joblib import Parallel, delayed
+from scipy.stats import multivariate_normal
+from skfolio.metrics import portfolio_variance_calibration_ratio, portfolio_variance_qlike_loss
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
+from helpers.analysis.backtest import run_backtest
 from helpers.analysis.bootstrap import bootstrap_intervals
-from helpers.analysis.covariance import long_only_minimum_variance_weights, minimum_variance_weights
+from helpers.analysis.covariance import GivenCovariance, long_only_minimum_variance_weights, minimum_variance_weights
 from helpers.analysis.metrics import annualized_volatility
 from helpers.validate import InputError
 
 PORTFOLIOS = ("minimum variance", "long-only minimum variance")
 ORACLE = "oracle"
+SCORES = ("log-likelihood", "QLIKE, equal weight", "calibration, minimum variance")
 
 
 @dataclass(frozen=True)
 class WalkForwardResult:
     returns: pd.DataFrame  # holding day x (portfolio, estimator): simple daily returns
-    weights: dict[tuple[str, str], pd.DataFrame]  # (portfolio, estimator) -> rebalance date x asset
+    weights: dict[tuple[str, str], pd.DataFrame]  # (portfolio, estimator) -> rebalance date x target weight
+    turnover: pd.DataFrame  # rebalance date x (portfolio, estimator): sum of |target - drifted holding|
+    scores: pd.DataFrame  # last day of each holding month x (score, estimator); see `forecast_scores`
     rebalance_dates: pd.DatetimeIndex
+
+    def validation_end(self, share: float) -> pd.Timestamp:
+        """The close that ends the first `share` of the holding months: every choice is made on
+        the days up to it (validation), every comparison on the days after it (test)."""
+        if not 0 < share < 1:
+            raise InputError(f"validation share={share!r}; expected a share of the months in (0, 1)")
+        n_months = len(self.rebalance_dates)
+        n_validation = int(round(share * n_months))
+        if not 1 <= n_validation < n_months:
+            raise InputError(f"validation share={share} of {n_months} months leaves no validation or no test "
+                             "month; use more data or another share")
+        return self.rebalance_dates[n_validation]
 
     def gross_exposure(self) -> pd.DataFrame:
         """Sum of absolute weights at each rebalance (1 for a long-only portfolio)."""
@@ -118,16 +138,50 @@ def walk_forward(
     solved = Parallel(n_jobs=n_jobs)(
         delayed(_optimize_every_month)(optimizers[portfolio], covariances[name]) for portfolio, name in jobs
     )
-    weights, returns = {}, {}
-    for key, rows in zip(jobs, solved, strict=True):
-        frame = pd.DataFrame(rows, index=dates, columns=log_returns.columns)
-        weights[key] = frame
-        returns[key] = pd.concat(
-            [simple.loc[holding] @ frame.loc[date] for date, holding in zip(dates, holdings, strict=True)]
-        )
-    table = pd.DataFrame(returns)
-    table.columns = pd.MultiIndex.from_tuples(table.columns, names=["portfolio", "estimator"])
-    return WalkForwardResult(table, weights, dates)
+    weights = {key: pd.DataFrame(rows, index=dates, columns=log_returns.columns)
+               for key, rows in zip(jobs, solved, strict=True)}
+    backtests = {key: run_backtest(frame, simple, cost_bps=0.0) for key, frame in weights.items()}
+    columns = pd.MultiIndex.from_tuples(jobs, names=["portfolio", "estimator"])
+    returns = pd.DataFrame({key: run.gross_returns for key, run in backtests.items()})
+    turnover = pd.DataFrame({key: run.turnover for key, run in backtests.items()})
+    returns.columns = turnover.columns = columns
+    minimum_variance = {name: weights[(PORTFOLIOS[0], name)] for name in covariances}
+    scores = forecast_scores(covariances, minimum_variance, log_returns, holdings)
+    return WalkForwardResult(returns, weights, turnover, scores, dates)
+
+
+def forecast_scores(
+    covariances: dict[str, list[np.ndarray]],
+    weights: dict[str, pd.DataFrame],
+    log_returns: pd.DataFrame,
+    holdings: list[pd.DatetimeIndex],
+) -> pd.DataFrame:
+    """How well each month's covariance forecasts the month it is held over.
+
+    - log-likelihood: the mean Gaussian log density of the month's daily returns (zero mean),
+      a proper score of the whole matrix (higher is better);
+    - QLIKE, equal weight: skfolio's QLIKE loss of the equal-weight portfolio's variance, the
+      same target for every estimator (lower is better);
+    - calibration, minimum variance: realized over predicted variance of the estimator's own
+      minimum-variance portfolio (skfolio's ratio; 1 is calibrated, above 1 means the risk of
+      what it holds was under-predicted).
+    Rows are indexed by each holding month's last day, so a month is scored when it is over.
+    """
+    months = [log_returns.loc[holding].to_numpy() for holding in holdings]
+    equal = np.full(log_returns.shape[1], 1 / log_returns.shape[1])
+    rows = {}
+    for name, matrices in covariances.items():
+        targets = weights[name].to_numpy()
+        for matrix, month, holding, target in zip(matrices, months, holdings, targets, strict=True):
+            forecast = GivenCovariance(matrix).fit(month)
+            rows[(holding[-1], name)] = {
+                SCORES[0]: float(multivariate_normal(cov=matrix, allow_singular=True).logpdf(month).mean()),
+                SCORES[1]: portfolio_variance_qlike_loss(forecast, month, portfolio_weights=equal),
+                SCORES[2]: portfolio_variance_calibration_ratio(forecast, month, portfolio_weights=target),
+            }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index = pd.MultiIndex.from_tuples(table.index, names=["month end", "estimator"])
+    return table.unstack("estimator").reorder_levels([0, 1], axis=1)
 
 
 def _optimize_every_month(optimizer, matrices: list[np.ndarray]) -> list[np.ndarray]:
@@ -154,11 +208,25 @@ def _estimate_every_month(estimator, log_returns, dates, window, attributes) -> 
     return recorded
 
 
+def lowest_risk_on_validation(returns: pd.DataFrame, candidates, validation_end: pd.Timestamp) -> str:
+    """The candidate whose portfolio was least volatile over the holding days up to
+    `validation_end`: a choice made before the test period, which it never sees."""
+    candidates = list(candidates)
+    missing = [name for name in candidates if name not in returns.columns]
+    if missing or not candidates:
+        raise InputError(f"candidates {missing or candidates}; expected some of {list(returns.columns)}")
+    validation = returns.loc[returns.index <= validation_end, candidates]
+    if len(validation) < 2:
+        raise InputError(f"{len(validation)} holding day(s) up to {validation_end!r}; a choice needs a "
+                         "validation period")
+    return str(validation.apply(annualized_volatility).idxmin())
+
+
 def volatility_table(
-    returns: pd.DataFrame, block: int = 21, n_boot: int = 1000, level: float = 0.95, seed: int = 0
+    returns: pd.DataFrame, block: int | None = None, n_boot: int = 1000, level: float = 0.95, seed: int = 0
 ) -> pd.DataFrame:
     """Realized annualized volatility (%) of each column with a block-bootstrap interval,
-    and its gap to the lowest-volatility column and to the oracle (%, relative) if present."""
+    and its gap to the oracle (%, relative) if present; `block=None` lets the data choose the block."""
     table = bootstrap_intervals(returns, annualized_volatility, block, n_boot, level, seed)
     table.columns = ["volatility (%)", "low", "high"]
     if ORACLE in table.index:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from skfolio.moments import DenoiseCovariance
+from skfolio.moments import DenoiseCovariance, EWCovariance
+from skfolio.moments import EmpiricalCovariance as WindowedSampleCovariance
 from sklearn.covariance import OAS, EmpiricalCovariance, LedoitWolf
 
-from helpers.analysis.covariance import PCAFactorCovariance, VAECovariance
+from helpers.analysis.covariance import NonlinearShrinkage, PCAFactorCovariance, ScaledIdentity, VAECovariance
 from helpers.analysis.factors import trend_volatility_label
 from helpers.analysis.walkforward import walk_forward
 from helpers.data import MarketSpec
@@ -26,15 +27,42 @@ class CovarianceRaceConfig:
     beta: float = 1.0
     conditions: tuple[str, ...] = ("trend_volatility",)  # the CVAEs: "true_regime" (synthetic), "trend_volatility"
     refit_every: int = 12  # months between retrainings of a VAE
+    ewma_half_lives: tuple[float, ...] = (11.2, 21.0, 63.0, 126.0, 252.0)  # days; 11.2 is RiskMetrics' 0.94 decay
+    short_window: int | None = None  # days behind the short-window sample covariance; None: a quarter of the window
     long_only: bool = True
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(epochs=300, learning_rate=3e-3, patience=20, description="VAE")
     )
 
 
+    @property
+    def short_days(self) -> int:
+        return self.window // 4 if self.short_window is None else self.short_window
+
+
 CONDITION_NAMES = {"true_regime": "CVAE (true regime)", "trend_volatility": "CVAE (trend/volatility label)"}
-LINEAR_ESTIMATORS = ("sample", "Ledoit-Wolf", "OAS", "denoised", "PCA")
+EQUAL_WEIGHT = "1/N"
 NO_RESIDUAL = "VAE, no residual"
+
+
+def ewma_name(half_life: float) -> str:
+    return f"EWMA, half-life {half_life:g} days"
+
+
+def non_learned_estimators(config: CovarianceRaceConfig) -> dict:
+    """Every estimator of the race that learns no network: the baselines a VAE has to beat."""
+    return {
+        "sample": EmpiricalCovariance(),
+        f"sample, last {config.short_days} days": WindowedSampleCovariance(window_size=config.short_days),
+        **{ewma_name(half_life): EWCovariance(half_life=half_life, min_observations=1)
+           for half_life in config.ewma_half_lives},
+        "Ledoit-Wolf": LedoitWolf(),
+        "OAS": OAS(),
+        "nonlinear shrinkage": NonlinearShrinkage(),
+        "denoised": DenoiseCovariance(),
+        "PCA": PCAFactorCovariance(config.n_factors),
+        EQUAL_WEIGHT: ScaledIdentity(),
+    }
 
 
 def run_covariance_race(config: CovarianceRaceConfig):
@@ -42,6 +70,9 @@ def run_covariance_race(config: CovarianceRaceConfig):
     unknown = set(config.conditions) - set(CONDITION_NAMES)
     if unknown:
         raise InputError(f"conditions {sorted(unknown)}; expected some of {list(CONDITION_NAMES)}")
+    if not isinstance(config.short_days, int) or not 2 <= config.short_days < config.window:
+        raise InputError(f"short_window={config.short_window!r}; expected None or a whole number of days in "
+                         f"[2, window={config.window})")
     market = config.market.load()
     returns = market.returns.iloc[LABEL_WARMUP:]
     vae = {
@@ -53,14 +84,7 @@ def run_covariance_race(config: CovarianceRaceConfig):
         "train": config.train,
         "seed": config.train.seed,
     }
-    estimators = {
-        "sample": EmpiricalCovariance(),
-        "Ledoit-Wolf": LedoitWolf(),
-        "OAS": OAS(),
-        "denoised": DenoiseCovariance(),
-        "PCA": PCAFactorCovariance(config.n_factors),
-        "VAE": VAECovariance(**vae),
-    }
+    estimators = non_learned_estimators(config) | {"VAE": VAECovariance(**vae)}
     for condition in config.conditions:
         if condition == "true_regime":
             if market.truth is None:
@@ -88,6 +112,8 @@ def book_race_config(
     beta: float = CovarianceRaceConfig.beta,
     conditions: tuple[str, ...] = CovarianceRaceConfig.conditions,
     refit_every: int = CovarianceRaceConfig.refit_every,
+    ewma_half_lives: tuple[float, ...] = CovarianceRaceConfig.ewma_half_lives,
+    short_window: int | None = CovarianceRaceConfig.short_window,
     epochs: int | None = None,
     patience: int | None = None,
     seed: int = 0,
@@ -96,4 +122,6 @@ def book_race_config(
     parameters give one cache entry. Unset values are the config's defaults."""
     train = adjusted(CovarianceRaceConfig().train, epochs=epochs, patience=patience, seed=seed)
     return CovarianceRaceConfig(market=market, window=window, n_factors=n_factors, hidden_sizes=tuple(hidden_sizes),
-                                beta=beta, conditions=tuple(conditions), refit_every=refit_every, train=train)
+                                beta=beta, conditions=tuple(conditions), refit_every=refit_every,
+                                ewma_half_lives=tuple(float(h) for h in ewma_half_lives), short_window=short_window,
+                                train=train)
