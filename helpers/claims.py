@@ -219,3 +219,15 @@ def measured(rule, *numbers: float, missing: str = "a number it needs is missing
 
 
 RULES = (Above, Below, AtMost, Within, Between, ExcludesZero, IncludesZero, EverySeed, NotMeasured)
+
+
+def difference_verdict(low: float, high: float) -> str:
+    """How the prose reads a paired 95% interval of a difference (low, high): lower, higher,
+    or not distinguishable, the words the book uses wherever an interval decides."""
+    if low > high:
+        raise InputError(f"interval ({low!r}, {high!r}); expected low <= high")
+    if high < 0:
+        return "lower, with a 95% interval that excludes zero"
+    if low > 0:
+        return "higher, with a 95% interval that excludes zero"
+    return "not distinguishable: the 95% interval of the difference includes zero"

@@ -16,6 +16,7 @@ from helpers.claims import (
     IncludesZero,
     NotMeasured,
     Within,
+    difference_verdict,
     every_seed,
     measured,
 )
@@ -111,3 +112,11 @@ def test_the_records_a_results_page_gathers_carry_every_number_or_none():
     lead, ordering = findings.records()
     assert lead["low"] == 0.04 and lead["high"] == 0.05 and lead["kind"] == "finding"
     assert ordering["low"] is None and ordering["estimate"] == 3.6 and ordering["holds"]
+
+
+def test_the_verdict_of_an_interval_follows_its_sign():
+    assert difference_verdict(-0.3, -0.1).startswith("lower")
+    assert difference_verdict(0.1, 0.3).startswith("higher")
+    assert difference_verdict(-0.1, 0.3).startswith("not distinguishable")
+    with pytest.raises(ValueError, match="low <= high"):
+        difference_verdict(0.3, 0.1)

@@ -2,10 +2,13 @@
 signal study (Chapter 9). What they return, and the rules they refuse to break."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.analysis.signals import SINGLE_FEATURES
 from helpers.analysis.walkforward import ORACLE, PORTFOLIOS
 from helpers.data import MarketSpec
 from helpers.experiments.covariance_race import (
@@ -15,7 +18,7 @@ from helpers.experiments.covariance_race import (
     non_learned_estimators,
     run_covariance_race,
 )
-from helpers.experiments.signal_study import NETWORKS, SignalStudyConfig, run_signal_study
+from helpers.experiments.signal_study import NETWORKS, SignalStudyConfig, run_signal_study, study_market
 from helpers.train import TrainConfig
 
 QUICK = TrainConfig(epochs=2, patience=2, progress=False)
@@ -57,13 +60,14 @@ def test_the_race_refuses_an_unknown_condition_and_the_true_regime_on_real_data(
         run_covariance_race(CovarianceRaceConfig(market=TINY_MARKET, window=100, short_window=100, train=QUICK))
 
 
+STUDY = SignalStudyConfig(market=MarketSpec(source="synthetic", synthetic_assets=8, synthetic_days=500, seed=2),
+                          horizon=5, gap=10, n_splits=2, test_share=0.2, latent_size=2, hidden_sizes=(8,),
+                          train=TrainConfig(epochs=2, batch_size=512, patience=2, checkpoint_every=1, progress=False))
+
+
 @pytest.fixture(scope="module")
 def study():
-    train = TrainConfig(epochs=2, batch_size=512, patience=2, checkpoint_every=1, progress=False)
-    config = SignalStudyConfig(market=MarketSpec(source="synthetic", synthetic_assets=8, synthetic_days=500, seed=2),
-                               horizon=5, gap=10, n_splits=2, test_share=0.2, latent_size=2, hidden_sizes=(8,),
-                               train=train)
-    return run_signal_study(config)
+    return run_signal_study(STUDY)
 
 
 def test_the_study_chooses_checkpoints_on_validation_folds_that_end_before_the_test(study):
@@ -78,11 +82,26 @@ def test_the_study_chooses_checkpoints_on_validation_folds_that_end_before_the_t
 
 
 def test_the_study_scores_every_network_and_ridge_on_the_test_dates_only(study):
-    assert set(study.test_signals) == {*NETWORKS, "ridge regression"}
+    assert set(study.test_signals) == {*NETWORKS, "ridge regression", *SINGLE_FEATURES}
     for table in study.test_signals.values():
         assert table.values.index.min() >= study.test_dates[0]
         assert table.values.index.max() <= study.test_dates[1]
     assert study.realized.index.min() >= study.test_dates[0]
+
+
+def test_no_choice_of_the_study_sees_the_test_period(study):
+    """Checkpoints and the best single feature are chosen on development dates: rewriting every
+    price from the test period on (the features and targets there) moves none of them."""
+    market = STUDY.market.load()
+    prices = market.prices.copy()
+    prices.loc[prices.index >= study.test_dates[0]] *= np.linspace(1.0, 3.0, prices.shape[1])
+    altered = study_market(replace(market, prices=prices), STUDY)
+    assert altered.chosen == study.chosen and altered.best_feature == study.best_feature
+    pd.testing.assert_frame_equal(altered.validation_ic, study.validation_ic)
+    pd.testing.assert_series_equal(altered.development_ic, study.development_ic)
+    assert not altered.realized.equals(study.realized)  # the test period did change
+    assert set(study.development_ic.index) == set(SINGLE_FEATURES)
+    assert study.best_feature == study.development_ic.idxmax()
 
 
 def test_the_study_refuses_targets_that_overlap_the_purge_gap():

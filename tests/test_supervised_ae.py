@@ -5,15 +5,21 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import cross_val_score
 
 from helpers.analysis.signals import (
+    SINGLE_FEATURES,
     PurgedTimeSeriesSplit,
     asset_features,
     choose_checkpoints,
     daily_rank_ic,
     forward_returns,
     hit_rate,
+    ic_differences,
+    ic_table,
     quantile_spread,
+    single_feature_signals,
 )
 from helpers.models.mlp import MLPConfig, MLPRegressor
 from helpers.models.supervised_ae import SupervisedAEConfig, SupervisedAutoencoder, predict
@@ -89,6 +95,61 @@ def test_purged_split_leaves_the_gap_and_never_overlaps():
         assert between == 7
     with pytest.raises(ValueError, match="gap=60"):
         list(PurgedTimeSeriesSplit(n_splits=3, gap=60).split(dates))
+
+
+def test_the_purged_split_is_a_scikit_learn_cross_validator():
+    features = panel(n_days=100)
+    target = features[0] + 0.1 * np.random.default_rng(1).normal(size=len(features))
+    splitter = PurgedTimeSeriesSplit(n_splits=3, gap=7)
+    scores = cross_val_score(Ridge(), features, target, cv=splitter)
+    assert len(scores) == splitter.get_n_splits() == 3 and (scores > 0.5).all()
+    dates = features.index.get_level_values("date")
+    by_index = [validation for _, validation in splitter.split(features)]
+    by_groups = [validation for _, validation in splitter.split(features.to_numpy(), groups=dates)]
+    for first, second in zip(by_index, by_groups, strict=True):
+        np.testing.assert_array_equal(first, second)
+    with pytest.raises(ValueError, match="groups="):
+        next(splitter.split(features.to_numpy()))
+
+
+def persistent_ics(n_days: int = 750, persistence: float = 0.9, seed: int = 3) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    values = np.zeros(n_days)
+    for day in range(1, n_days):
+        values[day] = persistence * values[day - 1] + rng.normal(0, 0.05)
+    return pd.Series(values + 0.01, index=pd.bdate_range("2020-01-01", periods=n_days))
+
+
+def test_the_ic_interval_widens_with_persistence_as_the_data_choose_the_block():
+    ics = persistent_ics()
+    shuffled = pd.Series(np.random.default_rng(0).permutation(ics.to_numpy()), index=ics.index)
+    persistent = ic_table(ics.to_frame("signal"), n_boot=400).iloc[0]
+    independent = ic_table(shuffled.to_frame("signal"), n_boot=400).iloc[0]
+    assert persistent["mean IC"] == pytest.approx(independent["mean IC"])
+    # The same values in their persistent order: an interval at least twice as wide.
+    assert persistent["IC high"] - persistent["IC low"] > 2 * (independent["IC high"] - independent["IC low"])
+
+
+def test_ic_differences_are_paired_by_day():
+    ics = persistent_ics()
+    frame = pd.DataFrame({"a": ics, "b": ics + 0.002})  # b beats a by the same small amount every day
+    difference = ic_differences(frame, "a", n_boot=200).loc["b"]
+    assert difference["estimate"] == pytest.approx(0.002) and difference["low"] > 0
+    alone = ic_table(frame, n_boot=200).loc["b"]
+    # Paired, the common day-to-day noise cancels: the difference is sure, each mean alone is not.
+    assert difference["high"] - difference["low"] < 1e-9 < 0.01 < alone["IC high"] - alone["IC low"]
+
+
+def test_single_feature_signals_take_the_literatures_directions():
+    prices = pd.DataFrame(np.exp(np.cumsum(np.random.default_rng(4).normal(0, 0.01, (120, 4)), axis=0)),
+                          index=pd.bdate_range("2021-01-01", periods=120), columns=list("ABCD"))
+    features = asset_features(prices)
+    signals = single_feature_signals(features)
+    assert set(signals) == set(SINGLE_FEATURES)
+    reversal = signals["reversal (minus 5-day return)"]
+    np.testing.assert_allclose(reversal.to_numpy(), -features["return 5d"].unstack().to_numpy())
+    with pytest.raises(ValueError, match="volatility 21d"):
+        single_feature_signals(features.drop(columns="volatility 21d"))
 
 
 def test_a_folds_model_does_not_depend_on_later_data():

@@ -6,12 +6,17 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from sklearn.model_selection import BaseCrossValidator
 
-from helpers.analysis.bootstrap import bootstrap_intervals
+from helpers.analysis.bootstrap import bootstrap_differences, bootstrap_intervals
 from helpers.validate import InputError
 
 LAGS = (1, 5, 21, 63)
+SINGLE_FEATURES = {  # signal -> (feature, sign): the directions the literature names, fixed before any data
+    "reversal (minus 5-day return)": ("return 5d", -1),
+    "momentum (21-day return)": ("return 21d", 1),
+    "low volatility (minus 21-day volatility)": ("volatility 21d", -1),
+}
 
 
 def asset_features(prices: pd.DataFrame, lags=LAGS, vol_window: int = 21, ma_window: int = 50) -> pd.DataFrame:
@@ -32,6 +37,15 @@ def asset_features(prices: pd.DataFrame, lags=LAGS, vol_window: int = 21, ma_win
     return stacked.dropna()
 
 
+def single_feature_signals(features: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The one-feature signals of SINGLE_FEATURES (date x asset), the baselines a learned
+    signal has to beat: nothing is fit, so nothing can leak."""
+    missing = [column for column, _ in SINGLE_FEATURES.values() if column not in features.columns]
+    if missing:
+        raise InputError(f"features lack {missing}; expected the columns asset_features makes")
+    return {name: sign * features[column].unstack() for name, (column, sign) in SINGLE_FEATURES.items()}
+
+
 def forward_returns(prices: pd.DataFrame, horizon: int = 5) -> pd.DataFrame:
     """Log return from each close to the close `horizon` days later (date x asset)."""
     if not isinstance(horizon, int) or horizon < 1:
@@ -45,26 +59,32 @@ def cross_sectional_rank(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rank(axis=1, pct=True) - 0.5
 
 
-class PurgedTimeSeriesSplit:
-    """Expanding-window folds by date, with a purge gap between training and validation.
+class PurgedTimeSeriesSplit(BaseCrossValidator):
+    """Expanding-window folds by date, with a purge gap between training and validation: a
+    scikit-learn cross-validator, so it can be passed as `cv=` to `cross_val_score`,
+    `GridSearchCV` and the like.
 
     The dates are cut into `n_splits + 1` consecutive blocks; fold k validates on block
     k + 1 and trains on every date before it except the last `gap` ones, so that no
     training target (which looks `horizon` days ahead) overlaps the validation period.
-    Choose gap > horizon.
+    Choose gap > horizon. Rows are dated by `groups` when it is given, otherwise by X:
+    a DatetimeIndex, or a frame or series indexed by date or by (date, asset).
     """
 
     def __init__(self, n_splits: int = 3, gap: int = 10) -> None:
         self.n_splits = n_splits
         self.gap = gap
 
-    def split(self, dates: pd.Index) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Row positions (train, validation) of each fold, for rows labelled by `dates`."""
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        return self.n_splits
+
+    def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Row positions (train, validation) of each fold."""
         if not isinstance(self.n_splits, int) or self.n_splits < 1:
             raise InputError(f"n_splits={self.n_splits!r}; expected a positive integer")
         if not isinstance(self.gap, int) or self.gap < 0:
             raise InputError(f"gap={self.gap!r}; expected an integer >= 0 (days)")
-        dates = pd.DatetimeIndex(dates)
+        dates = row_dates(X, groups)
         unique = dates.unique().sort_values()
         blocks = np.array_split(np.arange(len(unique)), self.n_splits + 1)
         for block in blocks[1:]:
@@ -75,23 +95,44 @@ class PurgedTimeSeriesSplit:
             yield np.flatnonzero(dates.isin(train_dates)), np.flatnonzero(dates.isin(validation_dates))
 
 
+def row_dates(X, groups=None) -> pd.DatetimeIndex:
+    """The date of each row: `groups` if given, else X's dates (see PurgedTimeSeriesSplit)."""
+    if groups is not None:
+        return pd.DatetimeIndex(groups)
+    if isinstance(X, pd.DatetimeIndex):
+        return X
+    index = getattr(X, "index", None)
+    if isinstance(index, pd.MultiIndex) and "date" in index.names:
+        return pd.DatetimeIndex(index.get_level_values("date"))
+    if isinstance(index, pd.DatetimeIndex):
+        return index
+    raise InputError(f"cannot date the rows of a {type(X).__name__}; pass groups=<the date of each row>, or X "
+                     "indexed by date or by a (date, asset) MultiIndex")
+
+
 def daily_rank_ic(signal: pd.DataFrame, realized: pd.DataFrame) -> pd.Series:
     """Spearman correlation across assets between each date's signal and realized return."""
     signal, realized = signal.align(realized, join="inner")
     return signal.rank(axis=1).corrwith(realized.rank(axis=1), axis=1).dropna().rename("rank IC")
 
 
-def ic_summary(ic: pd.Series, horizon: int, block: int = 21, n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
-    """Mean daily rank IC with a block-bootstrap 95% interval, and a t-statistic on every
-    `horizon`-th day (targets of consecutive days overlap, so daily ICs are not independent)."""
-    spaced = ic.iloc[::horizon]
-    interval = bootstrap_intervals(ic.to_frame(), lambda v: v.mean(axis=0), block, n_boot, seed=seed).iloc[0]
-    return {
-        "mean IC": float(ic.mean()),
-        "IC low": float(interval["low"]),
-        "IC high": float(interval["high"]),
-        "t-statistic": float(stats.ttest_1samp(spaced, 0.0).statistic),
-    }
+def mean_of_columns(values: np.ndarray) -> np.ndarray:
+    return values.mean(axis=0)
+
+
+def ic_table(daily_ics: pd.DataFrame, block: int | None = None, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Mean daily rank IC of each column with a 95% interval from a circular block bootstrap
+    of the days. Consecutive days' targets overlap and ICs persist, so the days are resampled
+    in blocks, by default of the length the data choose (Politis and White), one length for
+    every column so that differences between columns stay paired."""
+    table = bootstrap_intervals(daily_ics, mean_of_columns, block, n_boot, seed=seed)
+    return table.rename(columns={"estimate": "mean IC", "low": "IC low", "high": "IC high"})
+
+
+def ic_differences(daily_ics: pd.DataFrame, reference: str, block: int | None = None, n_boot: int = 1000,
+                   seed: int = 0) -> pd.DataFrame:
+    """Each column's mean daily IC minus the reference column's, paired by day, with 95% intervals."""
+    return bootstrap_differences(daily_ics, mean_of_columns, reference, block, n_boot, seed=seed)
 
 
 def hit_rate(signal: pd.DataFrame, realized: pd.DataFrame) -> float:

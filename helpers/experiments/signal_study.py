@@ -18,8 +18,9 @@ from helpers.analysis.signals import (
     cross_sectional_rank,
     daily_rank_ic,
     forward_returns,
+    single_feature_signals,
 )
-from helpers.data import MarketSpec
+from helpers.data import MarketData, MarketSpec
 from helpers.models.mlp import MLPConfig, MLPRegressor
 from helpers.models.supervised_ae import SignalTable, SupervisedAEConfig, SupervisedAutoencoder, predict
 from helpers.train import TrainConfig, adjusted, fit
@@ -56,9 +57,16 @@ class SignalStudy:
     test_dates: tuple[pd.Timestamp, pd.Timestamp]
     validation_ic: pd.DataFrame  # checkpoint epoch x (network, fold): mean daily rank IC
     chosen: dict[str, int]  # network -> checkpoint chosen on mean validation IC
-    test_ic_by_epoch: pd.DataFrame  # checkpoint epoch x network, for the figure only
-    test_signals: dict  # model name -> SignalTable (ridge: checkpoint 0)
+    test_daily_ic: dict[str, pd.DataFrame]  # network -> test date x checkpoint epoch: daily rank IC
+    development_ic: pd.Series  # single-feature signal -> mean daily rank IC on the development dates
+    best_feature: str  # the single-feature signal with the best development IC: chosen before the test
+    test_signals: dict  # model name -> SignalTable (ridge and single features: checkpoint 0)
     realized: pd.DataFrame  # date x asset forward returns over the test dates
+
+    @property
+    def test_ic_by_epoch(self) -> pd.DataFrame:
+        """Checkpoint epoch x network: mean test IC, for the figure only (never used to choose)."""
+        return pd.DataFrame({name: ics.mean() for name, ics in self.test_daily_ic.items()}).rename_axis("epoch")
 
 
 def build_network(name: str, n_inputs: int, config: SignalStudyConfig) -> torch.nn.Module:
@@ -87,18 +95,23 @@ def train_network(name: str, features: pd.DataFrame, target: pd.Series, config: 
     return model, history
 
 
-def checkpoint_ics(model, history, features: pd.DataFrame, realized: pd.DataFrame) -> pd.Series:
-    """Mean daily rank IC of each checkpoint's signal on the given rows."""
-    return pd.Series({
-        epoch: daily_rank_ic(predict(model, features, epoch, weights).values, realized).mean()
+def checkpoint_daily_ics(model, history, features: pd.DataFrame, realized: pd.DataFrame) -> pd.DataFrame:
+    """Date x checkpoint epoch: the daily rank IC of each checkpoint's signal on the given rows."""
+    return pd.DataFrame({
+        epoch: daily_rank_ic(predict(model, features, epoch, weights).values, realized)
         for epoch, weights in history.checkpoints.items()
     })
 
 
 def run_signal_study(config: SignalStudyConfig) -> SignalStudy:
+    return study_market(config.market.load(), config)
+
+
+def study_market(market: MarketData, config: SignalStudyConfig) -> SignalStudy:
+    """The study on a loaded market (`config.market` is not read): a test can hand it a
+    market whose test period was altered and check that no choice moves."""
     if config.gap <= config.horizon:
         raise InputError(f"gap={config.gap} must exceed horizon={config.horizon}: targets would overlap")
-    market = config.market.load()
     features = asset_features(market.prices)
     realized_all = forward_returns(market.prices, config.horizon)
     target_all = cross_sectional_rank(realized_all).stack(future_stack=True)
@@ -124,22 +137,29 @@ def run_signal_study(config: SignalStudyConfig) -> SignalStudy:
         validation_realized = realized_all.loc[validation_span.unique()]
         for name in NETWORKS:
             model, history = train_network(name, dev_features.iloc[train_rows], dev_target.iloc[train_rows], config)
-            validation_ic[(name, fold)] = checkpoint_ics(
-                model, history, dev_features.iloc[validation_rows], validation_realized)
+            validation_ic[(name, fold)] = checkpoint_daily_ics(
+                model, history, dev_features.iloc[validation_rows], validation_realized).mean()
     validation_ic = pd.DataFrame(validation_ic).rename_axis("epoch")
     chosen = choose_checkpoints(validation_ic)
 
-    test_signals, test_ic = {}, {}
+    test_signals, test_daily_ic = {}, {}
     for name in NETWORKS:
         model, history = train_network(name, dev_features, dev_target, config)
-        test_ic[name] = checkpoint_ics(model, history, test_features, realized)
+        test_daily_ic[name] = checkpoint_daily_ics(model, history, test_features, realized)
         test_signals[name] = predict(model, test_features, chosen[name], history.checkpoints[chosen[name]])
     ridge = make_pipeline(StandardScaler(), Ridge(alpha=config.ridge_alpha)).fit(dev_features, dev_target)
     ridge_signal = pd.Series(ridge.predict(test_features), index=test_features.index).unstack()
     test_signals["ridge regression"] = SignalTable(ridge_signal, 0)
+    development_realized = realized_all.loc[dev_dates.unique()]
+    development_ic = pd.Series({
+        name: daily_rank_ic(signal, development_realized).mean()
+        for name, signal in single_feature_signals(dev_features).items()
+    })
+    for name, signal in single_feature_signals(test_features).items():
+        test_signals[name] = SignalTable(signal, 0)
     test_dates = test_features.index.get_level_values("date")
-    return SignalStudy(config, fold_dates, (test_dates.min(), test_dates.max()), validation_ic, chosen,
-                       pd.DataFrame(test_ic).rename_axis("epoch"), test_signals, realized)
+    return SignalStudy(config, fold_dates, (test_dates.min(), test_dates.max()), validation_ic, chosen, test_daily_ic,
+                       development_ic, str(development_ic.idxmax()), test_signals, realized)
 
 
 def book_signal_config(
