@@ -11,6 +11,7 @@ from sklearn.covariance import EmpiricalCovariance, LedoitWolf
 
 from helpers.analysis.backtest import run_backtest
 from helpers.analysis.bootstrap import (
+    auroc_differences,
     block_bootstrap_indices,
     bootstrap_differences,
     bootstrap_intervals,
@@ -333,3 +334,17 @@ def test_the_validation_choice_never_sees_the_test_period(small_market):
         result.validation_end(1.5)
     with pytest.raises(ValueError, match="'nope'"):
         lowest_risk_on_validation(returns, ["nope"], end)
+
+
+def test_paired_auroc_differences_resample_labels_with_scores_and_leave_out_one_kind_resamples():
+    rng = np.random.default_rng(6)
+    days = pd.bdate_range("2020-01-01", periods=600)
+    labels = pd.Series(np.repeat([0, 1, 0, 1, 0, 0], 100), index=days)  # spells, as stress episodes come
+    scores = pd.DataFrame({"noise": rng.normal(size=600), "signal": labels + rng.normal(0, 0.5, 600)}, index=days)
+    table = auroc_differences(scores, labels, "noise", block=50, n_boot=300)
+    assert table.loc["signal", "low"] > 0.2 and table.loc["noise", "estimate"] == 0
+    assert 150 <= table["resamples"].iloc[0] < 300  # some resamples hold no stress day and are left out
+    with pytest.raises(ValueError, match="resamples hold more than one kind"):
+        auroc_differences(scores, labels * 0, "noise", block=50, n_boot=300)  # no stress day at all
+    with pytest.raises(ValueError, match="reference='other'"):
+        auroc_differences(scores, labels, "other")

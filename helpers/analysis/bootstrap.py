@@ -103,31 +103,47 @@ def bootstrap_differences(
     return bootstrap_intervals(daily, difference, block, n_boot, level, seed)
 
 
+def labelled_score_differences(
+    calls: pd.DataFrame, labels: pd.Series, reference: str,
+    score: Callable[[np.ndarray, np.ndarray], np.ndarray], block: int | None = None, n_boot: int = 1000,
+    level: float = 0.95, seed: int = 0,
+) -> pd.DataFrame:
+    """Each column's score against `labels` minus the reference column's, with a paired
+    interval: the columns and the labels are resampled together, in circular blocks of days.
+    `score(values, labels)` maps a (days, columns) array and those days' labels to one score
+    per column (an AUROC, a balanced accuracy, an adjusted Rand index). Labels come in
+    spells, so a resample can hold one kind of label only and have no score: such resamples
+    are left out, at most half of them, and the column `resamples` says how many were used."""
+    if reference not in calls.columns:
+        raise InputError(f"reference={reference!r}; expected one of {list(calls.columns)}")
+    if not labels.index.equals(calls.index):
+        raise InputError("labels must be on the days of the scores")
+    level = as_number(level, "level", 0, 1, open_low=True, open_high=True)
+    block = resolve_block(calls, block)
+    values, truth = calls.to_numpy(dtype=float), labels.to_numpy()
+    position = list(calls.columns).index(reference)
+
+    def difference(rows: np.ndarray) -> np.ndarray | None:
+        if len(np.unique(truth[rows])) < 2:
+            return None
+        scores = np.asarray(score(values[rows], truth[rows]), dtype=float)
+        return scores - scores[position]
+
+    draws = [difference(rows) for rows in block_bootstrap_indices(len(values), block, n_boot, seed)]
+    used = np.array([draw for draw in draws if draw is not None]).reshape(-1, calls.shape[1])
+    if len(used) < n_boot / 2:
+        raise InputError(f"only {len(used)} of {n_boot} resamples hold more than one kind of label; expected most "
+                         f"of them (try a shorter block than {block})")
+    tail = (1 - level) / 2
+    return pd.DataFrame({"estimate": difference(np.arange(len(values))), "low": np.quantile(used, tail, axis=0),
+                         "high": np.quantile(used, 1 - tail, axis=0), "resamples": len(used)}, index=calls.columns)
+
+
 def auroc_differences(
     scores: pd.DataFrame, labels: pd.Series, reference: str, block: int | None = None, n_boot: int = 1000,
     level: float = 0.95, seed: int = 0,
 ) -> pd.DataFrame:
-    """Each score's AUROC for `labels` minus the reference score's, with a paired interval:
-    labels and scores are resampled together, in blocks of days. A resample that holds only
-    one kind of day has no AUROC; such resamples are left out, and the column `resamples`
-    says how many were used."""
-    if reference not in scores.columns:
-        raise InputError(f"reference={reference!r}; expected one of {list(scores.columns)}")
-    if not labels.index.equals(scores.index):
-        raise InputError("labels must be on the days of the scores")
-    level = as_number(level, "level", 0, 1, open_low=True, open_high=True)
-    position = list(scores.columns).index(reference)
-    frame = scores.assign(**{"labels": labels.astype(float)})
-
-    def difference(values: np.ndarray) -> np.ndarray:
-        areas = rank_auroc(values[:, :-1], values[:, -1] > 0.5)
-        return np.append(areas - areas[position], 0.0)
-
-    draws = bootstrap_draws(frame, difference, resolve_block(scores, block), n_boot, seed).iloc[:, :-1].dropna()
-    if draws.empty:
-        raise InputError("no resample holds both kinds of day; expected labels with stress and other days spread "
-                         "over more than one block")
-    tail = (1 - level) / 2
-    return pd.DataFrame({"estimate": difference(frame.to_numpy(dtype=float))[:-1],
-                         "low": draws.quantile(tail).to_numpy(), "high": draws.quantile(1 - tail).to_numpy(),
-                         "resamples": len(draws)}, index=scores.columns)
+    """Each score's AUROC for the boolean `labels` minus the reference score's, with a paired
+    interval (see `labelled_score_differences`)."""
+    return labelled_score_differences(scores, labels.astype(float) > 0.5, reference, rank_auroc, block, n_boot,
+                                      level, seed)

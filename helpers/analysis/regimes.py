@@ -24,7 +24,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from helpers.analysis.bootstrap import block_bootstrap_indices
+from helpers.analysis.bootstrap import labelled_score_differences
 from helpers.analysis.interpret import best_separating_feature
 from helpers.data.calendar import TRADING_DAYS
 from helpers.validate import InputError, check_count, check_finite_frame
@@ -405,19 +405,12 @@ def paired_score_difference(call: pd.Series, baseline: pd.Series, reference: pd.
     frame = pd.concat([call, baseline, reference], axis=1, join="inner")
     if len(frame) < len(reference):
         raise InputError(f"the calls cover {len(frame)} of the {len(reference)} days of the reference; expected all")
-    values = frame.to_numpy(dtype=float)
+    calls = pd.DataFrame(frame.iloc[:, :2].to_numpy(dtype=float), index=frame.index, columns=["call", "baseline"])
 
-    def difference(rows: np.ndarray) -> float:
-        truth = values[rows, 2]
-        if len(np.unique(truth)) < 2:
-            return np.nan
-        return score(values[rows, 0], truth) - score(values[rows, 1], truth)
+    def both(values: np.ndarray, truth: np.ndarray) -> np.ndarray:
+        return np.array([score(values[:, 0], truth), score(values[:, 1], truth)])
 
-    draws = np.array([difference(rows) for rows in block_bootstrap_indices(len(values), block, n_boot, seed)])
-    used = draws[~np.isnan(draws)]
-    if len(used) < n_boot / 2:
-        raise InputError(f"only {len(used)} of {n_boot} resamples hold both kinds of reference day; "
-                         f"expected most of them (try a shorter block than {block})")
-    tail = (1 - level) / 2
-    return {"estimate": difference(np.arange(len(values))), "low": float(np.quantile(used, tail)),
-            "high": float(np.quantile(used, 1 - tail)), "resamples": len(used)}
+    row = labelled_score_differences(calls, frame.iloc[:, 2].astype(float), "baseline", both, block, n_boot, level,
+                                     seed).loc["call"]
+    return {"estimate": float(row["estimate"]), "low": float(row["low"]), "high": float(row["high"]),
+            "resamples": int(row["resamples"])}
