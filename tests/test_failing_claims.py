@@ -28,7 +28,7 @@ INJECTIONS = {
     "06_anomalies": ("some_clean", "share_clean = 1.0"),
     "07_regimes": ("stress_volatility", "stress_vol_ratio = 0.9"),
     "08_scenarios": ("real_clustering", "acf_real = acf_real * 0"),
-    "09_supervised_autoencoder": ("small_ics", 'results["mean IC"] = results["mean IC"] + 0.5'),
+    "09_supervised_autoencoder": ("small_ics", 'averaged_table["mean IC"] = averaged_table["mean IC"] + 0.5'),
     "10_backtest": ("signal_no_edge",
                     'ls_sharpe = ls_sharpe.copy()\nls_sharpe[["estimate", "low", "high"]] = [1.0, 0.5, 1.5]'),
 }
