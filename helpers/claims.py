@@ -221,9 +221,11 @@ def measured(rule, *numbers: float, missing: str = "a number it needs is missing
 RULES = (Above, Below, AtMost, Within, Between, ExcludesZero, IncludesZero, EverySeed, NotMeasured)
 
 
-def difference_verdict(low: float, high: float) -> str:
-    """How the prose reads a paired 95% interval of a difference (low, high): lower, higher,
-    or not distinguishable, the words the book uses wherever an interval decides."""
+def difference_verdict(interval) -> str:
+    """How the prose reads a paired 95% interval of a difference (anything with "low" and
+    "high", such as a row of a bootstrap table): lower, higher, or not distinguishable, the
+    words the book uses wherever an interval decides."""
+    low, high = float(interval["low"]), float(interval["high"])
     if low > high:
         raise InputError(f"interval ({low!r}, {high!r}); expected low <= high")
     if high < 0:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from helpers.claims import (
@@ -115,8 +116,8 @@ def test_the_records_a_results_page_gathers_carry_every_number_or_none():
 
 
 def test_the_verdict_of_an_interval_follows_its_sign():
-    assert difference_verdict(-0.3, -0.1).startswith("lower")
-    assert difference_verdict(0.1, 0.3).startswith("higher")
-    assert difference_verdict(-0.1, 0.3).startswith("not distinguishable")
+    assert difference_verdict({"low": -0.3, "high": -0.1}).startswith("lower")
+    assert difference_verdict({"low": 0.1, "high": 0.3}).startswith("higher")
+    assert difference_verdict(pd.Series({"low": -0.1, "high": 0.3})).startswith("not distinguishable")
     with pytest.raises(ValueError, match="low <= high"):
-        difference_verdict(0.3, 0.1)
+        difference_verdict({"low": 0.3, "high": 0.1})

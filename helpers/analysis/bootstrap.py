@@ -41,6 +41,11 @@ def resolve_block(daily: pd.DataFrame, block: int | None) -> int:
     return data_chosen_block(daily) if block is None else as_count(block, "block")
 
 
+def mean_of_columns(values: np.ndarray) -> np.ndarray:
+    """The statistic most intervals bootstrap: each column's mean over the resampled days."""
+    return values.mean(axis=0)
+
+
 def bootstrap_draws(
     daily: pd.DataFrame,
     statistic: Callable[[np.ndarray], np.ndarray],

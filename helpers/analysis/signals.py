@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import BaseCrossValidator
 
-from helpers.analysis.bootstrap import bootstrap_differences, bootstrap_intervals
+from helpers.analysis.bootstrap import bootstrap_differences, bootstrap_intervals, mean_of_columns
 from helpers.validate import InputError
 
 LAGS = (1, 5, 21, 63)
@@ -114,10 +114,6 @@ def daily_rank_ic(signal: pd.DataFrame, realized: pd.DataFrame) -> pd.Series:
     """Spearman correlation across assets between each date's signal and realized return."""
     signal, realized = signal.align(realized, join="inner")
     return signal.rank(axis=1).corrwith(realized.rank(axis=1), axis=1).dropna().rename("rank IC")
-
-
-def mean_of_columns(values: np.ndarray) -> np.ndarray:
-    return values.mean(axis=0)
 
 
 def ic_table(daily_ics: pd.DataFrame, block: int | None = None, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
