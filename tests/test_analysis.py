@@ -16,11 +16,14 @@ from helpers.analysis.embedding import (
 from helpers.analysis.interpret import (
     FeatureLabeler,
     best_separating_feature,
+    chosen_components,
     directed_auroc,
     drawdown_spells,
+    event_windows,
     interpretation_indicators,
     rank_correlations,
     sparse_metrics,
+    window_volatility,
 )
 
 DAYS = pd.bdate_range("2020-01-01", periods=200)
@@ -91,7 +94,9 @@ def test_sparse_metrics_known_answers():
     x = np.array([[1.0, 0.0], [-1.0, 0.0]])
     features = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]])
     metrics = sparse_metrics(x, np.zeros_like(x), features)
-    assert metrics == {"fvu": 1.0, "l0": 1.0, "dead_fraction": pytest.approx(1 / 3)}
+    assert metrics == {"fvu": 1.0, "l0": 1.0, "dead_fraction": pytest.approx(1 / 3), "dense_fraction": 0.0}
+    three_rows = np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    assert sparse_metrics(np.eye(3), np.zeros((3, 3)), three_rows)["dense_fraction"] == pytest.approx(1 / 3)
 
 
 def test_rank_correlations_see_monotone_relations_and_smooth():
@@ -106,15 +111,73 @@ def test_rank_correlations_see_monotone_relations_and_smooth():
         rank_correlations(activations, signal.to_frame("signal"), smoothing=0)
 
 
-def test_feature_labeler_labels_only_strong_relations():
+def persistent_noise(rng: np.random.Generator, n_days: int, n_series: int, persistence: float = 0.98) -> np.ndarray:
+    shocks = rng.normal(size=(n_days, n_series))
+    values = np.zeros_like(shocks)
+    for day in range(1, n_days):
+        values[day] = persistence * values[day - 1] + shocks[day]
+    return values
+
+
+def test_feature_labeler_labels_only_relations_beyond_chance():
     rng = np.random.default_rng(3)
-    vol = pd.Series(rng.normal(size=200), index=DAYS)
-    activations = pd.DataFrame({"stress": vol + 0.1 * rng.normal(size=200), "noise": rng.normal(size=200)}, index=DAYS)
-    labeler = FeatureLabeler(threshold=0.5, smoothing=1).fit(activations, pd.DataFrame({"vol": vol, "other": -vol * 0}))
-    assert labeler.labels_.to_dict() == {"stress": "high vol"}
-    assert labeler.strength_["stress"] > 0.9
-    with pytest.raises(ValueError, match="threshold=1.5"):
-        FeatureLabeler(threshold=1.5).fit(activations, vol.to_frame("vol"))
+    days = pd.bdate_range("2010-01-01", periods=800)
+    signal = pd.Series(persistent_noise(rng, 800, 1)[:, 0], index=days)
+    activations = pd.DataFrame(persistent_noise(rng, 800, 20), index=days).add_prefix("noise")
+    activations["tracker"] = signal + 0.5 * rng.normal(size=800)
+    labeler = FeatureLabeler(level=0.95, smoothing=1).fit(activations, signal.to_frame("signal"))
+    assert labeler.labels_.to_dict() == {"tracker": "high signal"}
+    noise_correlations = labeler.correlations_.drop(index="tracker").abs()
+    assert noise_correlations.max().max() > 0.3  # persistent noise alone: a fixed 0.3 would label it
+    assert noise_correlations.max().max() < labeler.threshold_ == pytest.approx(np.quantile(labeler.null_max_, 0.95))
+    with pytest.raises(ValueError, match="level=1.5"):
+        FeatureLabeler(level=1.5).fit(activations, signal.to_frame("signal"))
+
+
+def test_feature_labeler_reads_indicators_beyond_the_window_volatility():
+    rng = np.random.default_rng(4)
+    days = pd.bdate_range("2010-01-01", periods=600)
+    volatility = pd.Series(np.exp(0.3 * persistent_noise(rng, 600, 1)[:, 0]), index=days)
+    news = pd.Series(persistent_noise(rng, 600, 1)[:, 0], index=days)
+    activations = pd.DataFrame({"size": volatility + 0.01 * rng.normal(size=600), "news": news}, index=days)
+    indicators = pd.DataFrame({"stress": 3 * np.log(volatility) + 0.3 * news}, index=days)
+    plain = FeatureLabeler(smoothing=1).fit(activations, indicators)
+    residualized = FeatureLabeler(smoothing=1).fit(activations, indicators, control=volatility)
+    assert plain.labels_.get("size") == "high stress"
+    assert "size" not in residualized.labels_ and residualized.labels_.get("news") == "high stress"
+    assert residualized.residual_coefficients_.loc["stress", "slope"] == pytest.approx(3, abs=0.2)
+
+
+def test_feature_labeler_learns_only_from_the_windows_it_is_fitted_on():
+    rng = np.random.default_rng(5)
+    days = pd.bdate_range("2010-01-01", periods=600)
+    volatility = pd.Series(np.exp(0.3 * persistent_noise(rng, 600, 1)[:, 0]), index=days)
+    indicators = pd.DataFrame({"stress": np.log(volatility) + persistent_noise(rng, 600, 1)[:, 0]}, index=days)
+    activations = pd.DataFrame(np.abs(persistent_noise(rng, 600, 3)), index=days).add_prefix("f")
+    activations["f0"] = indicators["stress"] - np.log(volatility) + 5
+    train = days[:360]
+    later_changed = indicators.copy()
+    later_changed.loc[days[360]:] *= -10
+    shocked_volatility = volatility.copy()
+    shocked_volatility.loc[days[360]:] *= 50
+    fitted = [FeatureLabeler(smoothing=5).fit(activations.loc[train], table, control)
+              for table, control in ((indicators, volatility), (later_changed, shocked_volatility))]
+    pd.testing.assert_frame_equal(fitted[0].residual_coefficients_, fitted[1].residual_coefficients_)
+    pd.testing.assert_frame_equal(fitted[0].correlations_, fitted[1].correlations_)
+    assert fitted[0].threshold_ == fitted[1].threshold_
+    pd.testing.assert_series_equal(fitted[0].labels_, fitted[1].labels_)
+    assert fitted[0].labels_.to_dict() == {"f0": "high stress"}
+    held_out = fitted[0].correlations(activations.loc[days[360]:], indicators, volatility)
+    assert held_out.loc["f0", "stress"] > 0.8
+
+
+def test_window_volatility_is_the_root_mean_square_of_the_window():
+    returns = pd.DataFrame({"a": [0.01, -0.03, 0.02], "b": [0.0, 0.01, -0.01]}, index=DAYS[:3])
+    volatility = window_volatility(returns, 2)
+    assert np.isnan(volatility.iloc[0])
+    assert volatility.iloc[2] == pytest.approx(np.sqrt((0.03**2 + 0.01**2 + 0.02**2 + 0.01**2) / 4))
+    with pytest.raises(ValueError, match="window=0"):
+        window_volatility(returns, 0)
 
 
 def test_drawdown_spells():
@@ -131,6 +194,29 @@ def test_best_separating_feature_and_directed_auroc():
     feature, auc = best_separating_feature(activations, target, rows)
     assert feature == "inverse" and auc == 1
     assert directed_auroc(activations["inverse"], target, rows, ~rows) == 1
+
+
+def test_event_windows_mark_the_windows_that_hold_an_event_day():
+    events = pd.DataFrame({"type": ["shock", "burst"], "start": [DAYS[10], DAYS[30]], "end": [DAYS[10], DAYS[32]]})
+    held = event_windows(events, DAYS, DAYS[5:], window=3)
+    assert held.index[held["shock"]].tolist() == list(DAYS[10:13])
+    assert held.index[held["burst"]].tolist() == list(DAYS[30:35])
+    with pytest.raises(ValueError, match="window end"):
+        event_windows(events, DAYS[:50], DAYS[40:60], window=3)
+
+
+def test_chosen_components_pick_on_the_fitting_rows_and_sign_toward_the_target():
+    target = pd.Series(np.r_[np.zeros(100), np.ones(100)].astype(int), index=DAYS)
+    fit_rows = np.arange(200) % 2 == 0
+    noise = np.random.default_rng(0).normal(size=200)
+    families = {"pca": pd.DataFrame({"pc0": noise, "pc1": -target + 0.1 * noise}, index=DAYS),
+                "one": pd.DataFrame({"vol": noise}, index=DAYS)}
+    chosen, names = chosen_components(families, target, fit_rows)
+    assert names.to_dict() == {"pca": "pc1", "one": "vol"}
+    assert directed_auroc(chosen["pca"], target, fit_rows, ~fit_rows) == 1
+    assert chosen["pca"].corr(target) > 0.9
+    leaked = target.where(fit_rows, 1 - target)  # the test rows' labels flipped: the choice cannot move
+    assert chosen_components(families, leaked, fit_rows)[1].equals(names)
 
 
 def test_interpretation_indicators_fall_back_to_realized_volatility():

@@ -22,7 +22,10 @@ pytestmark = pytest.mark.smoke
 INJECTIONS = {
     "01_data": ("fat_tails", "tail_ratio = 0.5"),
     "02_dense_autoencoder": ("little_over_pca", "max_gain = 0.5"),
-    "03_sparse_features": ("stress_separation", "synthetic_auroc = 0.4"),
+    "03_sparse_features": ("volatility_beats_sparse_on_bursts",
+                           'event_recovery.loc[("volatility_burst", "window volatility"), '
+                           '["minus sparse: estimate", "minus sparse: low", "minus sparse: high"]] '
+                           '= [-0.1, -0.2, -0.05]'),
     "04_vae_factors": ("posterior_collapse", "sweep = sweep.iloc[::-1]"),
     "05_covariance": ("stress_variance", "stress_variance_ratio = 0.5"),
     "06_anomalies": ("some_clean", "share_clean = 1.0"),

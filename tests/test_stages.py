@@ -2,6 +2,8 @@
 the dense stage leaks nothing from after a day into that day's embedding."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -64,8 +66,10 @@ def test_sparse_stage_over_the_dense_embeddings():
     stage = sparse_stage(config)
     assert stage.activations.shape == (295, 12)
     assert ((stage.activations > 0).sum(axis=1) <= 2).all()
-    assert list(stage.metrics.columns) == ["fvu", "l0", "dead_fraction"]
+    assert list(stage.metrics.columns) == ["fvu", "l0", "dead_fraction", "dense_fraction"]
     assert stage.saved.config.dead_after == int((stage.split == "train").sum())
+    uncentred = sparse_stage(replace(config, center_inputs=False))
+    assert not np.allclose(uncentred.activations.to_numpy(), stage.activations.to_numpy())
 
 
 def test_stock_stage_embeds_every_stock():

@@ -26,7 +26,7 @@ class MarketSpec:
     prices_path: str | None = None  # used by source="csv" only: the reader's file of closes
     synthetic_assets: int = 60  # used by source="synthetic" only
     synthetic_days: int = 2520
-    synthetic_variant: str = "default"  # or "linear", "strongly_nonlinear": see helpers.data.truth.VARIANTS
+    synthetic_variant: str = "default"  # or another name in helpers.data.truth.VARIANTS
     seed: int = 0
 
     def __post_init__(self) -> None:

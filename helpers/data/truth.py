@@ -26,7 +26,9 @@ MARKET, RATES = 0, 1
 # factors, sectors, fat tails, anomalies and the mean-shift events but removes everything a
 # constant linear factor model cannot represent: regimes change only the drift, volatility
 # neither clusters nor bursts, and there is no interaction. "strongly_nonlinear" triples the
-# nonlinearity: the interaction and the regime shift of the loadings.
+# nonlinearity: the interaction and the regime shift of the loadings. "event_rich" plants
+# about seven times as many events of each type (same sizes), so that a test period holds
+# enough of them to grade a method's recovery of each type.
 VARIANTS = {
     "default": {},
     "linear": {
@@ -39,6 +41,7 @@ VARIANTS = {
         "n_volatility_bursts": 0,
     },
     "strongly_nonlinear": {"nonlinearity": 3.0},
+    "event_rich": {"n_sector_shocks": 40, "n_volatility_bursts": 24, "n_momentum_crashes": 20, "n_rates_moves": 40},
 }
 
 

@@ -23,6 +23,7 @@ class SparseStageConfig:
     aux_k: int = 16
     aux_coefficient: float = 1 / 32
     dead_after_epochs: float = 1.0  # a feature is dead after this many epochs of samples without firing
+    center_inputs: bool = True  # b_pre starts at the training mean; False starts it at zero
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
             epochs=500, batch_size=256, learning_rate=4e-3, patience=30, description="sparse autoencoder"
@@ -38,7 +39,7 @@ class SparseStage:
     history: History
     activations: pd.DataFrame  # end date x feature
     split: pd.Series
-    metrics: pd.DataFrame  # split x (fvu, l0, dead_fraction)
+    metrics: pd.DataFrame  # split x (fvu, l0, dead_fraction, dense_fraction)
 
 
 def train_sparse(config: SparseStageConfig, dense: DenseStage) -> SparseStage:
@@ -55,7 +56,8 @@ def train_sparse(config: SparseStageConfig, dense: DenseStage) -> SparseStage:
     )
     torch.manual_seed(config.train.seed)
     model = SparseAutoencoder(model_config)
-    model.init_pre_bias(torch.as_tensor(embeddings[rows["train"]]))
+    if config.center_inputs:
+        model.init_pre_bias(torch.as_tensor(embeddings[rows["train"]]))
     history = fit(model, embeddings[rows["train"]], embeddings[rows["validation"]], config.train)
     model.cpu().eval()
     with torch.no_grad():
@@ -82,10 +84,12 @@ def book_sparse_config(
     k: int = SparseStageConfig.k,
     aux_k: int = SparseStageConfig.aux_k,
     epochs: int | None = None,
+    center_inputs: bool = SparseStageConfig.center_inputs,
     seed: int = 0,
 ) -> SparseStageConfig:
     """The sparse stage as Chapters 3, 7 and 10 configure it, over a dense stage's embeddings:
     one function, so equal parameters give one cache entry. The auxiliary loss never asks for
     more features than the dictionary has."""
     train = adjusted(SparseStageConfig().train, epochs=epochs, seed=seed)
-    return SparseStageConfig(dense=dense, n_features=n_features, k=k, aux_k=min(aux_k, n_features), train=train)
+    return SparseStageConfig(dense=dense, n_features=n_features, k=k, aux_k=min(aux_k, n_features),
+                             center_inputs=center_inputs, train=train)
