@@ -8,9 +8,14 @@ import pytest
 from helpers.analysis.embedding import (
     MarketStates,
     asset_groups,
+    cluster_representatives,
+    market_residual_returns,
+    nearest_neighbours,
+    pair_correlations,
     pca_reconstruction,
     reconstruction_r2,
     state_profiles,
+    stock_embedding_scores,
     stock_features,
 )
 from helpers.analysis.interpret import (
@@ -75,6 +80,53 @@ def test_stock_features_of_the_benchmark_itself_are_finite(random_prices):
     residual_columns = [c for c in features.columns if not c.startswith("ma_distance")]
     assert (features.loc["A", residual_columns] == 0).all(), "the benchmark has no residual beyond itself"
     assert features.loc["B", residual_columns].abs().sum() > 0
+
+
+def test_market_residuals_read_a_later_period_with_the_earlier_betas(random_prices):
+    benchmark = random_prices.mean(axis=1).rename("index")
+    fit_days, later = random_prices.index[1:150], random_prices.index[150:]
+    residual = market_residual_returns(random_prices, benchmark, fit_days, later)
+    rigged = random_prices.copy()
+    rigged.loc[later[0]:, "B"] *= np.exp(np.linspace(0, 3, len(later)))  # a later trend of B's own
+    rigged_residual = market_residual_returns(rigged, benchmark, fit_days, later)
+    returns = np.log(random_prices).diff()
+    beta = returns.loc[fit_days, "A"].cov(np.log(benchmark).diff().loc[fit_days]) / np.log(benchmark).diff().loc[
+        fit_days].var()
+    np.testing.assert_allclose(residual["A"], returns.loc[later, "A"] - beta * np.log(benchmark).diff().loc[later])
+    pd.testing.assert_series_equal(residual["A"], rigged_residual["A"])
+    assert not np.allclose(residual["B"], rigged_residual["B"])
+
+
+def test_nearest_neighbours_pairs_and_representatives():
+    points = pd.DataFrame({"x": [0.0, 0.1, 5.0, 5.2, 9.0]}, index=list("abcde"))
+    partners = nearest_neighbours(points)
+    assert partners.to_dict() == {"a": "b", "b": "a", "c": "d", "d": "c", "e": "d"}
+    twins = pd.DataFrame({"x": [1.0, 1.0, 3.0]}, index=list("pqr"))
+    twin_partners = nearest_neighbours(twins)
+    assert twin_partners["p"] == "q" and twin_partners["q"] == "p" and twin_partners["r"] in ("p", "q")
+    assert cluster_representatives(points, np.array([0, 0, 1, 1, 1])) == ["a", "d"]
+    rng = np.random.default_rng(0)
+    common = rng.normal(size=300)
+    residuals = pd.DataFrame({"a": common + 0.1 * rng.normal(size=300), "b": common, "c": rng.normal(size=300)})
+    correlations = pair_correlations(residuals, pd.Series({"a": "b", "c": "a"}))
+    assert correlations["a"] > 0.95 and abs(correlations["c"]) < 0.2
+    with pytest.raises(ValueError, match="at least 2"):
+        nearest_neighbours(points.iloc[:1])
+
+
+def test_stock_embedding_scores_reward_an_embedding_that_knows_the_groups():
+    rng = np.random.default_rng(1)
+    groups = pd.Series(np.repeat(["g0", "g1", "g2"], 6), index=[f"s{i:02d}" for i in range(18)])
+    factors = rng.normal(size=(250, 3)) * 0.01
+    codes = groups.str[1].astype(int).to_numpy()
+    returns = pd.DataFrame(factors[:, codes] + 0.003 * rng.normal(size=(250, 18)), columns=groups.index)
+    knowing = pd.DataFrame(np.eye(3)[codes] + 0.01 * rng.normal(size=(18, 3)), index=groups.index)
+    blind = pd.DataFrame(rng.normal(size=(18, 3)), index=groups.index)
+    scores = stock_embedding_scores({"knowing": knowing, "blind": blind}, groups, returns, returns, seed=0)
+    assert scores.loc["knowing", "ARI"] == 1 and abs(scores.loc["chance", "ARI"]) < 0.05
+    assert scores.loc["knowing", "pair correlation"] > 0.8 > scores.loc["chance", "pair correlation"]
+    assert scores.loc["knowing", "diversified volatility"] < scores.loc["chance", "diversified volatility"]
+    assert scores.loc["blind", "ARI"] < 0.5
 
 
 def test_asset_groups_prefer_sectors_then_asset_classes_else_none():

@@ -8,11 +8,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from helpers.analysis.metrics import mean_correlation
+from helpers.analysis.metrics import annualized_volatility, mean_correlation
 from helpers.data.calendar import TRADING_DAYS
 from helpers.validate import InputError
 
@@ -98,20 +98,30 @@ def state_profiles(states: pd.Series, returns: pd.DataFrame, benchmark_returns: 
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("state")
 
 
+def market_residual_returns(prices: pd.DataFrame, benchmark: pd.Series, fit_days: pd.DatetimeIndex,
+                            days: pd.DatetimeIndex | None = None) -> pd.DataFrame:
+    """Daily log returns on `days` (default: `fit_days`) less each stock's beta times the
+    benchmark's, with the betas estimated over `fit_days` only: a later period is read with
+    the earlier period's betas. An asset that is the benchmark has no residual: 0, where
+    scaling nothing would divide zero by zero."""
+    all_returns, all_bench = np.log(prices).diff(), np.log(benchmark).diff()
+    fit_returns, fit_bench = all_returns.loc[fit_days], all_bench.loc[fit_days]
+    beta = fit_returns.apply(lambda column: np.cov(column, fit_bench)[0, 1]) / fit_bench.var()
+    days = fit_days if days is None else days
+    residual = all_returns.loc[days] - np.outer(all_bench.loc[days], beta)
+    fit_residual = fit_returns - np.outer(fit_bench, beta)
+    residual.loc[:, fit_residual.std() <= 1e-8 * fit_returns.std()] = 0.0
+    return residual
+
+
 def stock_features(prices: pd.DataFrame, benchmark: pd.Series, days: pd.DatetimeIndex, step: int = 5) -> pd.DataFrame:
     """One row per stock: its market-residual 5-day returns, 20-day moving-average distance
     and 20-day volatility, sampled every `step` days over `days`, each series z-scored.
 
     Residual returns remove each stock's beta to the benchmark (estimated over `days`), so
-    stocks group by what they share beyond the market: their sector. An asset that is the
-    benchmark (SPY in the yfinance universe) has no residual: its residual features are 0,
-    where z-scoring nothing would divide zero by zero.
+    stocks group by what they share beyond the market: their sector.
     """
-    returns = np.log(prices).diff().loc[days]
-    bench = np.log(benchmark).diff().loc[days]
-    beta = returns.apply(lambda column: np.cov(column, bench)[0, 1]) / bench.var()
-    residual = returns - np.outer(bench, beta)
-    residual.loc[:, residual.std() <= 1e-8 * returns.std()] = 0.0
+    residual = market_residual_returns(prices, benchmark, days)
     blocks = {
         "residual_return_5d": residual.rolling(5).sum(),
         "ma_distance_20d": np.log(prices / prices.rolling(20).mean()).loc[days],
@@ -124,6 +134,67 @@ def stock_features(prices: pd.DataFrame, benchmark: pd.Series, days: pd.Datetime
         frame = (frame - frame.mean()) / spread.where(spread > 0, 1.0)
         sampled.append(frame.T.set_axis([f"{name}@{d:%Y-%m-%d}" for d in frame.index], axis=1))
     return pd.concat(sampled, axis=1)
+
+
+def nearest_neighbours(points: pd.DataFrame) -> pd.Series:
+    """Each row's nearest other row (Euclidean): the partner an embedding proposes for a pair."""
+    if len(points) < 2:
+        raise InputError(f"points has {len(points)} rows; a neighbour needs at least 2")
+    indices = NearestNeighbors(n_neighbors=2).fit(points).kneighbors(points, return_distance=False)
+    own = np.arange(len(points))
+    partner = np.where(indices[:, 0] == own, indices[:, 1], indices[:, 0])  # a duplicate point may come first
+    return pd.Series(points.index[partner], index=points.index, name="partner")
+
+
+def pair_correlations(residuals: pd.DataFrame, partners: pd.Series) -> pd.Series:
+    """Each stock's correlation with its partner over the rows of `residuals`: how well a
+    pair chosen on one period co-moves in another."""
+    correlation = residuals.corr()
+    return pd.Series([correlation.loc[stock, partner] for stock, partner in partners.items()], index=partners.index,
+                     name="pair correlation")
+
+
+def cluster_representatives(points: pd.DataFrame, clusters: np.ndarray) -> list:
+    """The member of each cluster nearest its centre: one holding per group, the simplest
+    portfolio that spreads over what the clustering says is different."""
+    chosen = []
+    for cluster in np.unique(clusters):
+        members = points[np.asarray(clusters) == cluster]
+        distance = ((members - members.mean()) ** 2).sum(axis=1)
+        chosen.append(distance.idxmin())
+    return chosen
+
+
+def stock_embedding_scores(embeddings: dict[str, pd.DataFrame], groups: pd.Series, test_residuals: pd.DataFrame,
+                           test_returns: pd.DataFrame, n_random: int = 200, seed: int = 0) -> pd.DataFrame:
+    """How each embedding of the stocks serves three uses on days after those it was built
+    from: KMeans clusters that match the groups (ARI), nearest-neighbour pairs that co-move
+    (each stock's residual correlation with its partner, averaged) and one holding per
+    cluster that spreads risk (annualized volatility of that equal-weight portfolio, %).
+    The row "chance" scores `n_random` random labellings, all pairs and random picks of as
+    many stocks."""
+    n_groups = groups.nunique()
+    rows = {}
+    for name, points in embeddings.items():
+        points = points.loc[groups.index]
+        clusters = KMeans(n_clusters=n_groups, n_init=10, random_state=seed).fit_predict(points)
+        holdings = cluster_representatives(points, clusters)
+        rows[name] = {
+            "ARI": adjusted_rand_score(groups, clusters),
+            "pair correlation": float(pair_correlations(test_residuals, nearest_neighbours(points)).mean()),
+            "diversified volatility": float(annualized_volatility(test_returns[holdings].mean(axis=1).to_numpy())),
+        }
+    rng = np.random.default_rng(seed)
+    correlation = test_residuals[groups.index].corr().to_numpy()
+    picks = [rng.choice(groups.index, n_groups, replace=False) for _ in range(n_random)]
+    rows["chance"] = {
+        "ARI": float(np.mean([adjusted_rand_score(groups, rng.permutation(groups.to_numpy()))
+                              for _ in range(n_random)])),
+        "pair correlation": float(correlation[~np.eye(len(correlation), dtype=bool)].mean()),
+        "diversified volatility": float(np.mean(
+            [annualized_volatility(test_returns[list(pick)].mean(axis=1).to_numpy()) for pick in picks])),
+    }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("embedding")
 
 
 def asset_groups(assets: pd.DataFrame) -> pd.Series | None:
