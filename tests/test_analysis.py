@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from helpers.analysis.embedding import (
     MarketStates,
@@ -22,7 +23,7 @@ from helpers.analysis.interpret import (
     FeatureLabeler,
     best_separating_feature,
     chosen_components,
-    directed_auroc,
+    direction,
     drawdown_spells,
     event_windows,
     interpretation_indicators,
@@ -239,13 +240,13 @@ def test_drawdown_spells():
     assert spells.iloc[2] == spells.iloc[3] != spells.iloc[7]
 
 
-def test_best_separating_feature_and_directed_auroc():
+def test_best_separating_feature_and_its_direction():
     target = pd.Series(np.r_[np.zeros(100), np.ones(100)].astype(int), index=DAYS)
     activations = pd.DataFrame({"useless": np.tile([0.0, 1.0], 100), "inverse": -target + 0.0}, index=DAYS)
     rows = np.arange(200) % 2 == 0
     feature, auc = best_separating_feature(activations, target, rows)
     assert feature == "inverse" and auc == 1
-    assert directed_auroc(activations["inverse"], target, rows, ~rows) == 1
+    assert direction(activations["inverse"], target, rows) == -1
 
 
 def test_event_windows_mark_the_windows_that_hold_an_event_day():
@@ -265,7 +266,7 @@ def test_chosen_components_pick_on_the_fitting_rows_and_sign_toward_the_target()
                 "one": pd.DataFrame({"vol": noise}, index=DAYS)}
     chosen, names = chosen_components(families, target, fit_rows)
     assert names.to_dict() == {"pca": "pc1", "one": "vol"}
-    assert directed_auroc(chosen["pca"], target, fit_rows, ~fit_rows) == 1
+    assert roc_auc_score(target[~fit_rows], chosen["pca"][~fit_rows]) == 1
     assert chosen["pca"].corr(target) > 0.9
     leaked = target.where(fit_rows, 1 - target)  # the test rows' labels flipped: the choice cannot move
     assert chosen_components(families, leaked, fit_rows)[1].equals(names)

@@ -225,12 +225,6 @@ def direction(score: pd.Series, target: pd.Series, fit_rows: np.ndarray) -> int:
     return 1 if roc_auc_score(target.to_numpy()[fit_rows], score.to_numpy()[fit_rows]) >= 0.5 else -1
 
 
-def directed_auroc(score: pd.Series, target: pd.Series, fit_rows: np.ndarray, test_rows: np.ndarray) -> float:
-    """AUROC on `test_rows`, in the direction the score had on `fit_rows`."""
-    signed = direction(score, target, fit_rows) * score
-    return float(roc_auc_score(target.to_numpy()[test_rows], signed.to_numpy()[test_rows]))
-
-
 def chosen_components(families: dict[str, pd.DataFrame], target: pd.Series, fit_rows: np.ndarray
                       ) -> tuple[pd.DataFrame, pd.Series]:
     """From each family of scores (a dictionary's features, principal components, ...) the
