@@ -76,6 +76,18 @@ def shade_spans(ax: plt.Axes, mask: pd.Series, color: str = STRESS_COLOR, alpha:
         ax.axvspan(dates[begin], dates[end - 1], color=color, alpha=alpha, lw=0, label=label if number == 0 else None)
 
 
+def interval_rows(ax: plt.Axes, table: pd.DataFrame, reference: float = 0.0) -> plt.Axes:
+    """One row per line of `table` (columns estimate, low, high): the estimate as a dot,
+    its interval as a bar, and a line at `reference`, so the rows whose interval crosses it
+    stand out. The first row is drawn at the top."""
+    positions = np.arange(len(table))[::-1]
+    spread = [table["estimate"] - table["low"], table["high"] - table["estimate"]]
+    ax.errorbar(table["estimate"], positions, xerr=spread, fmt="o", capsize=3, color="black", ecolor="grey")
+    ax.axvline(reference, color=STRESS_COLOR, lw=0.8)
+    ax.set_yticks(positions, [str(label) for label in table.index])
+    return ax
+
+
 def training_curves(history, ax: plt.Axes | None = None, term: str = "loss") -> plt.Axes:
     """Training and validation curves of one loss term, with the restored epoch marked."""
     ax = ax or plt.subplots(figsize=(7, 3.5))[1]

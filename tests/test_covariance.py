@@ -8,10 +8,12 @@ import torch
 from skfolio.optimization import MeanRisk, ObjectiveFunction
 from skfolio.prior import EmpiricalPrior
 from sklearn.covariance import EmpiricalCovariance, LedoitWolf
+from sklearn.metrics import roc_auc_score
 
 from helpers.analysis.backtest import run_backtest
 from helpers.analysis.bootstrap import (
     auroc_differences,
+    auroc_intervals,
     block_bootstrap_indices,
     bootstrap_differences,
     bootstrap_intervals,
@@ -348,3 +350,18 @@ def test_paired_auroc_differences_resample_labels_with_scores_and_leave_out_one_
         auroc_differences(scores, labels * 0, "noise", block=50, n_boot=300)  # no stress day at all
     with pytest.raises(ValueError, match="reference='other'"):
         auroc_differences(scores, labels, "other")
+
+
+def test_auroc_intervals_hold_each_scores_auroc_and_one_half_for_noise():
+    rng = np.random.default_rng(7)
+    days = pd.bdate_range("2020-01-01", periods=600)
+    labels = pd.Series(np.repeat([0, 1, 0, 1, 0, 0], 100), index=days)
+    scores = pd.DataFrame({"noise": rng.normal(size=600), "signal": labels + rng.normal(0, 0.5, 600),
+                           "inverse": -labels + rng.normal(0, 0.5, 600)}, index=days)
+    table = auroc_intervals(scores, labels, block=50, n_boot=300)
+    assert list(table.index) == ["noise", "signal", "inverse"]
+    assert table.loc["signal", "estimate"] == pytest.approx(roc_auc_score(labels, scores["signal"]))
+    assert table.loc["noise", "low"] < 0.5 < table.loc["noise", "high"]
+    assert table.loc["signal", "low"] > 0.8 and table.loc["inverse", "high"] < 0.2
+    with pytest.raises(ValueError, match="'chance'"):
+        auroc_intervals(scores.rename(columns={"noise": "chance"}), labels)

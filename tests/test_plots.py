@@ -6,10 +6,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
 
-from helpers.plots import PlotlyJsonInBook, interactive, plain_log_scale, shade_spans  # noqa: E402
+from helpers.plots import PlotlyJsonInBook, interactive, interval_rows, plain_log_scale, shade_spans  # noqa: E402
 
 
 def test_interactive_figure_carries_json_for_jupyter_and_html_for_the_book():
@@ -59,4 +60,17 @@ def test_plain_log_scale_labels_plain_numbers():
     labels = [label.get_text() for label in ax.get_yticklabels() if label.get_text()]
     assert ax.get_yscale() == "log" and "2" in labels and "5" in labels
     assert not any("10^" in label or "times" in label for label in labels)
+    plt.close(fig)
+
+
+def test_interval_rows_put_the_first_row_on_top_with_its_bar():
+    table = pd.DataFrame({"estimate": [0.5, -0.2], "low": [0.1, -0.6], "high": [0.9, 0.3]}, index=["first", "second"])
+    fig, ax = plt.subplots()
+    interval_rows(ax, table)
+    fig.canvas.draw()
+    assert {label.get_text(): tick for label, tick in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True)} == {
+        "first": 1, "second": 0}
+    bars = ax.collections[0].get_segments()  # the horizontal interval bars, in the table's order
+    np.testing.assert_allclose([segment[:, 0] for segment in bars], [[0.1, 0.9], [-0.6, 0.3]])
+    assert ax.get_lines()[-1].get_xdata()[0] == 0.0
     plt.close(fig)

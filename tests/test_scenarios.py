@@ -14,6 +14,8 @@ from helpers.analysis.scenarios import (
     expected_shortfall,
     generate,
     interpolate,
+    pca_generate,
+    tail_risk_intervals,
     value_at_risk,
 )
 from helpers.models.vae import VAE, VAEConfig
@@ -64,3 +66,34 @@ def test_day_anomaly_score_adds_weighted_kl():
     recon = pd.DataFrame([[1.0, 2.0], [0.0, 0.0]], index=days)
     kl = pd.DataFrame([[0.5], [1.0]], index=days)
     assert day_anomaly_score(recon, kl, kl_weight=2.0).tolist() == [4.0, 2.0]
+
+
+def test_tail_risk_intervals_hold_the_estimates_and_pair_the_differences():
+    rng = np.random.default_rng(0)
+    history = rng.standard_t(4, size=300) / 100
+    around = history[:, None] + rng.normal(0, 0.001, size=(300, 20))  # draws near each day
+    milder = 0.5 * around
+    table = tail_risk_intervals({"history": history, "around": around, "milder": milder}, level=0.95, n_boot=300)
+    assert table.loc["history", "ES"] == pytest.approx(expected_shortfall(history, 0.95))
+    assert table.loc["history", "VaR"] == pytest.approx(value_at_risk(history, 0.95))
+    for name in table.index:
+        assert table.loc[name, "ES low"] <= table.loc[name, "ES"] <= table.loc[name, "ES high"]
+    assert table.loc["history", ["ES difference", "difference low", "difference high"]].tolist() == [0, 0, 0]
+    assert table.loc["milder", "difference high"] < 0  # half the losses on every resample: a paired interval
+    assert table.loc["around", "difference low"] < 0 < table.loc["around", "difference high"]
+    assert table.loc["milder", "ES low"] < table.loc["history", "ES high"]  # unpaired, the intervals overlap
+    with pytest.raises(ValueError, match="same two or more days"):
+        tail_risk_intervals({"history": history, "shorter": history[:100]})
+
+
+def test_pca_generate_draws_the_probabilistic_pca_covariance_de_standardized():
+    rng = np.random.default_rng(1)
+    loadings = rng.normal(size=(2, 6))
+    train = rng.normal(size=(3000, 2)) @ loadings + rng.normal(0, 0.3, size=(3000, 6))
+    scale, center = np.full(6, 0.02), np.full(6, 0.001)
+    draws = pca_generate(train, 2, 20000, scale, center, seed=0)
+    assert draws.shape == (20000, 6)
+    target = np.cov(train.T) * 0.02**2
+    np.testing.assert_allclose(np.cov(draws.T), target, atol=0.05 * np.abs(target).max())
+    np.testing.assert_allclose(draws.mean(axis=0), center, atol=1e-3)
+    np.testing.assert_array_equal(draws, pca_generate(train, 2, 20000, scale, center, seed=0))

@@ -1,5 +1,5 @@
 """Reconstruction error as an idiosyncratic-risk flag: per-stock scores, their agreement
-with planted anomalies, and the drawdowns of market-residual returns."""
+with planted anomalies, and the drawdowns of factor-residual returns."""
 from __future__ import annotations
 
 import numpy as np
@@ -30,17 +30,32 @@ def anomaly_score(errors: pd.DataFrame, reference_days, window: int = 21) -> pd.
     return relative.div(relative.median(axis=1), axis=0)
 
 
-def window_detection_auroc(scores: pd.DataFrame, anomalies: pd.DataFrame, window: int = 21) -> float:
-    """AUROC of the score at the end of consecutive, non-overlapping `window`-day windows
-    for flagging the (window, asset) pairs that spent at least half the window in a
-    planted anomaly."""
+def window_pairs(scores: pd.DataFrame, anomalies: pd.DataFrame, window: int = 21) -> tuple[np.ndarray, np.ndarray]:
+    """The labels and scores of the (window, asset) pairs: the score at the end of
+    consecutive, non-overlapping `window`-day windows, and whether the asset spent at least
+    half that window in a planted anomaly."""
     scores = scores.dropna()
     flags = anomalies.loc[scores.index, scores.columns].astype(float).rolling(window, min_periods=1).mean() >= 0.5
     ends = np.arange(window - 1, len(scores), window)
     labels, values = flags.iloc[ends].to_numpy().ravel(), scores.iloc[ends].to_numpy().ravel()
     if labels.all() or not labels.any():
         raise InputError("the windows are all anomalous or all normal; detection cannot be scored")
+    return labels, values
+
+
+def window_detection_auroc(scores: pd.DataFrame, anomalies: pd.DataFrame, window: int = 21) -> float:
+    """AUROC of the score for flagging the anomalous (window, asset) pairs (`window_pairs`)."""
+    labels, values = window_pairs(scores, anomalies, window)
     return float(roc_auc_score(labels, values))
+
+
+def window_precision(scores: pd.DataFrame, anomalies: pd.DataFrame, window: int = 21) -> float:
+    """Share of anomalous pairs among the highest-scored (window, asset) pairs, as many as
+    there are anomalous ones: what a reader who flags the planted count would find.
+    Precision equals recall at that count; ties are broken by position."""
+    labels, values = window_pairs(scores, anomalies, window)
+    flagged = np.argsort(-values, kind="stable")[: labels.sum()]
+    return float(labels[flagged].mean())
 
 
 def pca_errors(standardized: pd.DataFrame, train_days, n_components: int) -> pd.DataFrame:
@@ -71,20 +86,25 @@ def detection_scores(scores: pd.Series, anomalous_days: pd.Series) -> dict[str, 
     }
 
 
-def market_betas(returns: pd.DataFrame, market: pd.Series, days) -> pd.Series:
-    """Each asset's beta to the market over `days` (ordinary least squares)."""
+def factor_exposures(returns: pd.DataFrame, factors: pd.DataFrame, days) -> pd.DataFrame:
+    """Each asset's exposures (factors x assets) to the factor returns over `days`: least
+    squares with an intercept, which is left out of the result."""
     days = pd.DatetimeIndex(days)
-    r, m = returns.loc[days], market.loc[days]
-    m = m - m.mean()
-    return (r - r.mean()).mul(m, axis=0).sum() / (m**2).sum()
+    design = np.column_stack([np.ones(len(days)), factors.loc[days].to_numpy()])
+    coefficients, *_ = np.linalg.lstsq(design, returns.loc[days].to_numpy(), rcond=None)
+    return pd.DataFrame(coefficients[1:], index=factors.columns, columns=returns.columns)
 
 
-
-
-def residual_drawdowns(returns: pd.DataFrame, market: pd.Series, beta_days, days) -> pd.Series:
-    """Worst drawdown over `days` of each asset's market-residual return path, with betas
-    from `beta_days`: total drawdowns mostly measure beta."""
-    betas = market_betas(returns, market, beta_days)
+def factor_residuals(returns: pd.DataFrame, factors: pd.DataFrame, fit_days, days) -> pd.DataFrame:
+    """Returns on `days` less their exposures to `factors`, estimated on `fit_days` only: what
+    each asset does beyond every factor, with its own drift kept."""
     days = pd.DatetimeIndex(days)
-    residual = returns.loc[days] - np.outer(market.loc[days], betas)
+    exposures = factor_exposures(returns, factors, fit_days)
+    return returns.loc[days] - factors.loc[days].to_numpy() @ exposures.to_numpy()
+
+
+def residual_drawdowns(returns: pd.DataFrame, factors: pd.DataFrame, fit_days, days) -> pd.Series:
+    """Worst drawdown over `days` of each asset's factor-residual return path (exposures
+    from `fit_days`): total drawdowns mostly measure the factors."""
+    residual = factor_residuals(returns, factors, fit_days, days)
     return pd.Series(worst_drawdown(np.expm1(residual)) / 100, index=residual.columns)

@@ -152,3 +152,19 @@ def auroc_differences(
     interval (see `labelled_score_differences`)."""
     return labelled_score_differences(scores, labels.astype(float) > 0.5, reference, rank_auroc, block, n_boot,
                                       level, seed)
+
+
+def auroc_intervals(
+    scores: pd.DataFrame, labels: pd.Series, block: int | None = None, n_boot: int = 1000, level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Each score's AUROC for the boolean `labels`, with an interval: its paired difference
+    from a constant score, whose AUROC is one half, shifted by one half. The block length is
+    the scores' own choice when none is given, so the same call with the same seed
+    resamples the same days as `auroc_differences` on those scores."""
+    if "chance" in scores.columns:
+        raise InputError("scores has a column named 'chance'; the constant reference needs that name")
+    block = resolve_block(scores, block)
+    over_chance = auroc_differences(scores.assign(chance=0.0), labels, "chance", block, n_boot, level, seed)
+    shifted = over_chance.loc[scores.columns]
+    return shifted.assign(**{column: 0.5 + shifted[column] for column in ("estimate", "low", "high")})
