@@ -12,7 +12,7 @@ export CHROMIUM ?= /usr/bin/chromium
 export TQDM_DISABLE := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test lint unit notebooks site browser rerun bench numbers clean
+.PHONY: book test lint unit notebooks site browser rerun sweep bench numbers clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ rerun: $(INSTALLED)  ## make rerun NB=notebooks/01_data.md ARGS="-p source synth
 	$(BIN)/papermill --cwd notebooks _build/reruns/$(notdir $(basename $(NB))).input.ipynb \
 		_build/reruns/$(notdir $(basename $(NB))).ipynb $(ARGS)
 	@echo "executed notebook: _build/reruns/$(notdir $(basename $(NB))).ipynb"
+
+sweep: $(INSTALLED)  ## make sweep NB=notebooks/06_anomalies.md GRID=grid.yml [WORKERS=2] [SCHEDULER=tcp://host:8786]
+	@test -n "$(NB)" -a -n "$(GRID)" || { echo 'usage: make sweep NB=notebooks/06_anomalies.md GRID=grid.yml [WORKERS=n] [SCHEDULER=address]'; exit 2; }
+	$(BIN)/python -m helpers.sweep $(NB) $(GRID) $(if $(WORKERS),--workers $(WORKERS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 bench: $(INSTALLED)  ## training speed against a reference loop, the dial's time, and cold/warm book build times
 	$(BIN)/python -m bench.train_speed

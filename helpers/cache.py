@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import joblib
+from filelock import FileLock
 
 DOWNLOAD_ENV = "LATENT_MARKETS_YFINANCE_DOWNLOAD"
 PACKAGE = Path(__file__).resolve().parent
@@ -112,8 +113,10 @@ def cached_stage(compute: Callable[[Any], Result]) -> Callable[[Any], Result]:
     """Cache a stage, a function of one frozen config, on disk under its key.
 
     An entry is written whole or not at all, and one that cannot be read is recomputed with
-    a warning (see `write_atomically` and `read_or_heal`). `.func` is the uncached stage and
-    `.key(config)` its key.
+    a warning (see `write_atomically` and `read_or_heal`). Callers that miss the same entry
+    at once, in threads or in processes (the runs of a sweep), take a lock file beside it in
+    turn: the first computes, the others wait and read, so a stage is never trained twice
+    for one key. `.func` is the uncached stage and `.key(config)` its key.
     """
 
     def key(config) -> str:
@@ -125,8 +128,13 @@ def cached_stage(compute: Callable[[Any], Result]) -> Callable[[Any], Result]:
         cached = read_or_heal(path, joblib.load, f"recomputing {compute.__qualname__}")
         if cached is not None:
             return cached
-        result = compute(config)
-        write_atomically(path, lambda target: joblib.dump(result, target))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(path.parent / f".{path.name}.lock"):
+            cached = read_or_heal(path, joblib.load, f"recomputing {compute.__qualname__}")
+            if cached is not None:  # another process computed it while this one waited
+                return cached
+            result = compute(config)
+            write_atomically(path, lambda target: joblib.dump(result, target))
         return result
 
     stage.func = compute

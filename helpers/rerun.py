@@ -60,19 +60,29 @@ def requested_parameters(arguments: list[str]) -> list[str]:
     return names
 
 
-def check(notebook: str, arguments: list[str]) -> None:
+def chapter_path(notebook: str, command: str) -> Path:
+    """The chapter's path, or an error that lists the chapters."""
     path = Path(notebook)
     if not path.is_file():
         chapters = sorted(str(p) for p in Path("notebooks").glob("*.md"))
-        raise SystemExit(f"make rerun: no notebook at NB={notebook}; the chapters are {', '.join(chapters)}")
+        raise SystemExit(f"{command}: no notebook at NB={notebook}; the chapters are {', '.join(chapters)}")
+    return path
+
+
+def check_names(path: Path, names, command: str) -> None:
+    """Every name is a parameter the chapter declares, or an error that suggests the nearest."""
     declared = declared_parameters(path)
-    unknown = [name for name in requested_parameters(arguments) if name not in declared]
+    unknown = [name for name in names if name not in declared]
     if unknown:
         said = "; ".join(f"{name!r}" + "".join(f" (did you mean {hint!r}?)"
                                                for hint in difflib.get_close_matches(name, declared, n=1))
                          for name in unknown)
-        raise SystemExit(f"make rerun: {path.name} has no parameter {said}. "
+        raise SystemExit(f"{command}: {path.name} has no parameter {said}. "
                          f"Its parameters are: {', '.join(declared)}")
+
+
+def check(notebook: str, arguments: list[str]) -> None:
+    check_names(chapter_path(notebook, "make rerun"), requested_parameters(arguments), "make rerun")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""What README.md and book/rerun.md show a reader: their `make rerun` commands and the
-Python snippet that writes the csv source's worked example. The tests run these texts
+"""What README.md and book/rerun.md show a reader: their `make rerun` and `make sweep`
+commands and the Python snippet that writes the csv source's worked example. The tests run these texts
 themselves, so a documented example cannot break unseen."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = (ROOT / "README.md", ROOT / "book" / "rerun.md")
 RERUN = re.compile(r"""make rerun NB=(?P<notebook>\S+) ARGS=(?P<quote>["'])(?P<args>.*?)(?P=quote)""")
+SWEEP = re.compile(r"make sweep NB=(?P<notebook>\S+) GRID=(?P<grid>\S+)")
 EXAMPLE_FILE = "my_prices.csv"
 
 
@@ -21,6 +22,15 @@ def rerun_commands() -> list[tuple[str, str]]:
             command = (match["notebook"], match["args"])
             if command not in found:
                 found.append(command)
+    return found
+
+
+def sweep_commands() -> list[tuple[str, str]]:
+    """(notebook, grid file) of every `make sweep` command in book/rerun.md, once each."""
+    found = []
+    for match in SWEEP.finditer((ROOT / "book" / "rerun.md").read_text()):
+        if (match["notebook"], match["grid"]) not in found:
+            found.append((match["notebook"], match["grid"]))
     return found
 
 

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -92,6 +94,26 @@ def test_a_stage_computed_by_concurrent_callers_serves_one_result(monkeypatch):
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(square, [Config(size=6)] * 4))
     assert results == [36] * 4 and square(Config(size=6)) == 36
+    assert len(calls) == 1, "the callers that missed the entry together computed it once"
+
+
+@cached_stage
+def slow_square(config: Config) -> int:
+    """A stage that takes long enough for other processes to miss its entry, and records each call."""
+    with open(os.environ["CALLS_FILE"], "a") as calls:
+        calls.write(f"{os.getpid()}\n")
+    time.sleep(1.5)
+    return config.size**2
+
+
+def test_processes_that_miss_one_stage_together_compute_it_once(tmp_path):
+    environment = {**os.environ, "LATENT_MARKETS_CACHE": str(tmp_path / "cache"), "CALLS_FILE": str(tmp_path / "calls")}
+    command = [sys.executable, "-c", "from tests.test_cache import Config, slow_square; print(slow_square(Config(7)))"]
+    processes = [subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, text=True,
+                                  cwd=Path(__file__).parents[1]) for _ in range(3)]
+    outputs = [process.communicate(timeout=120)[0].strip() for process in processes]
+    assert outputs == ["49"] * 3 and all(process.returncode == 0 for process in processes)
+    assert len((tmp_path / "calls").read_text().split()) == 1, "one process trained, the others read its entry"
 
 
 def test_the_book_caches_are_emptied_only_when_the_helpers_changed(tmp_path):

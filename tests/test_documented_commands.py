@@ -10,9 +10,12 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import yaml
 
-from tests.documented import ROOT, rerun_commands, write_example_csv
+from helpers.sweep import grid_runs
+from tests.documented import ROOT, rerun_commands, sweep_commands, write_example_csv
 from tests.prepare_smoke import smoke_parameters
 
 pytestmark = pytest.mark.documented
@@ -52,3 +55,20 @@ def test_documented_rerun_runs(notebook, args, example_dir, tmp_path):
     for flag, name in zip(tokens, tokens[1:], strict=False):
         if flag == "-p":
             assert name in injected, f"{name} was not injected"
+
+
+@pytest.mark.parametrize(("notebook", "grid"), sweep_commands(), ids=[f"{n} {g}" for n, g in sweep_commands()])
+def test_documented_sweep_runs(notebook, grid, tmp_path):
+    written = yaml.safe_load((ROOT / grid).read_text())
+    written["fixed"] = smoke_parameters()[notebook] | (written.get("fixed") or {})  # the documented values win
+    smoke_grid = tmp_path / Path(grid).name
+    smoke_grid.write_text(yaml.safe_dump(written))
+    environment = os.environ | {"LATENT_MARKETS_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    finished = subprocess.run(
+        ["make", "--no-print-directory", "sweep", f"NB={notebook}", f"GRID={smoke_grid}", "WORKERS=2"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    table = pd.read_parquet(ROOT / "_build" / "sweeps" / f"{Path(notebook).stem}-{smoke_grid.stem}" / "results.parquet")
+    assert len(table) == len(grid_runs(yaml.safe_load((ROOT / grid).read_text())))
+    assert (table["status"] == "ok").all() and table.filter(like="glued.").shape[1] > 10
