@@ -77,6 +77,7 @@ sweep: $(INSTALLED)  ## make sweep NB=notebooks/06_anomalies.md GRID=grid.yml [W
 bench: $(INSTALLED)  ## training speed against a reference loop, the dial's time, and cold/warm book build times
 	$(BIN)/python -m bench.train_speed
 	$(BIN)/python -m bench.dial
+	$(BIN)/python -m bench.sweep_scaling
 	$(BIN)/python -m bench.book_build
 
 numbers: $(INSTALLED)  ## every glued value of the built book in _build/numbers.csv (chapter, name, value)
