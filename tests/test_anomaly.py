@@ -8,14 +8,13 @@ import pytest
 from helpers.analysis.anomaly import (
     anomaly_score,
     detection_scores,
-    factor_exposures,
-    factor_residuals,
     pca_errors,
     residual_drawdowns,
     window_detection_auroc,
     window_precision,
 )
 from helpers.analysis.replications import replication_interval
+from helpers.analysis.residuals import factor_exposures, factor_residuals
 
 DAYS = pd.bdate_range("2021-01-01", periods=120)
 

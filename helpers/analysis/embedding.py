@@ -13,6 +13,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from helpers.analysis.metrics import annualized_volatility, mean_correlation
+from helpers.analysis.residuals import factor_residuals
 from helpers.data.calendar import TRADING_DAYS
 from helpers.validate import InputError
 
@@ -104,13 +105,11 @@ def market_residual_returns(prices: pd.DataFrame, benchmark: pd.Series, fit_days
     benchmark's, with the betas estimated over `fit_days` only: a later period is read with
     the earlier period's betas. An asset that is the benchmark has no residual: 0, where
     scaling nothing would divide zero by zero."""
-    all_returns, all_bench = np.log(prices).diff(), np.log(benchmark).diff()
-    fit_returns, fit_bench = all_returns.loc[fit_days], all_bench.loc[fit_days]
-    beta = fit_returns.apply(lambda column: np.cov(column, fit_bench)[0, 1]) / fit_bench.var()
+    all_returns, all_bench = np.log(prices).diff(), np.log(benchmark).diff().rename("benchmark").to_frame()
     days = fit_days if days is None else days
-    residual = all_returns.loc[days] - np.outer(all_bench.loc[days], beta)
-    fit_residual = fit_returns - np.outer(fit_bench, beta)
-    residual.loc[:, fit_residual.std() <= 1e-8 * fit_returns.std()] = 0.0
+    residual = factor_residuals(all_returns, all_bench, fit_days, days)
+    fit_residual = factor_residuals(all_returns, all_bench, fit_days, fit_days)
+    residual.loc[:, fit_residual.std() <= 1e-8 * all_returns.loc[fit_days].std()] = 0.0
     return residual
 
 
