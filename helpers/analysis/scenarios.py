@@ -70,7 +70,8 @@ def tail_risk_intervals(
     sets: dict[str, np.ndarray], level: float = 0.99, confidence: float = 0.95, n_boot: int = 1000, seed: int = 0
 ) -> pd.DataFrame:
     """Value at risk and expected shortfall of each set of portfolio returns, with bootstrap
-    intervals, and each set's shortfall minus the first set's with a paired interval.
+    intervals, and each other set's shortfall minus the first set's with a paired interval
+    (missing for the first set, which has nothing to be compared with).
 
     Each set is (days, draws): the scenarios drawn around each of the same days, one column
     where the day is its own scenario. A resample picks days with replacement and keeps all
@@ -95,11 +96,13 @@ def tail_risk_intervals(
     rows = {}
     for name in arrays:
         low, high = np.quantile(draws[name], [tail, 1 - tail], axis=0)
-        gap = draws[name][:, 1] - draws[reference][:, 1]
         rows[name] = {"VaR": estimates[name][0], "VaR low": low[0], "VaR high": high[0],
                       "ES": estimates[name][1], "ES low": low[1], "ES high": high[1],
-                      "ES difference": estimates[name][1] - estimates[reference][1],
-                      "difference low": np.quantile(gap, tail), "difference high": np.quantile(gap, 1 - tail)}
+                      "ES difference": np.nan, "difference low": np.nan, "difference high": np.nan}
+        if name != reference:
+            gap = draws[name][:, 1] - draws[reference][:, 1]
+            rows[name].update({"ES difference": estimates[name][1] - estimates[reference][1],
+                               "difference low": np.quantile(gap, tail), "difference high": np.quantile(gap, 1 - tail)})
     return pd.DataFrame(rows).T
 
 
