@@ -1,8 +1,8 @@
 """Cold and warm build times of the whole book, and each chapter's execution time.
 
-Cold: the execution cache, the stage cache (trained models) and the built site are
-removed first, so every chapter runs at its full parameters and trains everything it
-needs. Warm: the same build again with nothing changed. Chapter times come from the
+Cold: the execution cache, the stage cache (trained models), the robustness page's sweep
+runs and the built site are removed first, so every chapter runs at its full parameters
+and trains everything it needs. Warm: the same build again with nothing changed. Chapter times come from the
 execution cache that Jupyter Book fills. Machines differ, so each time is also given as a
 multiple of the reference training loop that `bench.train_speed` timed in the same
 `make bench` run, against the budgets: the book within 25 times that loop, a chapter 4.
@@ -52,7 +52,8 @@ def against(seconds: float, reference: float, budget: float) -> str:
 
 def main() -> None:
     reference = reference_seconds()
-    for folder in (CACHE, cache_root() / "stages", BUILD / "html", BUILD / "jupyter_execute", BUILD / ".doctrees"):
+    for folder in (CACHE, cache_root() / "stages", BUILD / "sweeps", BUILD / "html", BUILD / "jupyter_execute",
+                   BUILD / ".doctrees"):
         shutil.rmtree(folder, ignore_errors=True)
     cold = build()
     chapters = {

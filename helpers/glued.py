@@ -63,11 +63,12 @@ def book_numbers(executed: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def recorded_claims(executed: str | Path) -> dict[str, list[dict]]:
+def recorded_claims(executed: str | Path, pages: str = "[0-9][0-9]_*") -> dict[str, list[dict]]:
     """Each executed chapter's claims as its report recorded them (the glued `claims_data`,
-    see helpers.findings), by chapter; a chapter that recorded none is left out."""
+    see helpers.findings), by chapter; a chapter that recorded none is left out. `pages`
+    names the executed pages to read: the chapters by default."""
     claims = {}
-    for path in sorted(Path(executed).glob("[0-9][0-9]_*.glue.json")):
+    for path in sorted(Path(executed).glob(f"{pages}.glue.json")):
         entry = json.loads(path.read_text()).get("claims_data")
         if entry is not None:
             claims[path.name.removesuffix(".glue.json")] = json.loads(entry["data"]["text/plain"])

@@ -120,10 +120,26 @@ def contradicted(rule):
 def test_every_declared_claim_is_judged_by_a_rule_its_numbers_can_fail():
     recorded = recorded_claims(EXECUTED)
     assert len(recorded) == len(list((BUILD.parent / "notebooks").glob("[0-9][0-9]_*.md"))), "a chapter recorded none"
-    for chapter, records in recorded.items():
+    pages = recorded_claims(BUILD / "jupyter_execute" / "book", pages="*")
+    assert "robustness" in pages, "the robustness page recorded no claims"
+    for chapter, records in (recorded | pages).items():
         for record in records:
             rule = getattr(claims, record["rule"])(**record["parameters"])
             where = f"{chapter}: {record['claim']}"
             assert rule.holds and record["holds"], f"{where} does not hold in the built book"
             assert rule.describe() == record["numbers"], f"{where}: the record and its rule disagree"
             assert not contradicted(rule).holds, f"{where}: its rule cannot fail"
+
+
+def test_no_built_page_shows_a_python_warning():
+    """A warning in a page's output is a message to the book's authors (a deprecated call, a
+    missing package), not to its readers; the data's own notes (a filled gap) are not warnings."""
+    pages = sorted(SITE.rglob("*.html"))
+    assert pages, f"no built pages in {SITE}: run `make book` first"
+    shown = []
+    for page in pages:
+        for block in re.findall(r'<div class="output stderr.*?<pre>(.*?)</pre>', page.read_text(), flags=re.S):
+            text = unescape(re.sub(r"<[^>]+>", "", block))
+            shown += [f"{page.relative_to(SITE)}: {line.strip()}" for line in text.splitlines()
+                      if re.search(r"\b\w*Warning: ", line)]
+    assert not shown, "\n".join(shown[:10])
