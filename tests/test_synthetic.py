@@ -250,3 +250,58 @@ def test_the_oracle_reads_the_factors_off_the_returns(default_synthetic):
         assert np.corrcoef(read[name], truth.factors[name].reindex(returns.index))[0, 1] > 0.9, name
     with pytest.raises(ValueError, match="gls_factors needs returns of the simulated assets"):
         truth.gls_factors(returns.iloc[:, :5])
+
+
+def lagged_fit(truth, lag: int = 1) -> float:
+    """Share of the variance of each month's betas that a linear map of the characteristics
+    observed `lag` months earlier explains (pooled least squares with an intercept)."""
+    characteristics, betas = truth.characteristics, truth.betas
+    months = betas.index.get_level_values("month").unique()
+    design = np.concatenate([characteristics.loc[month - lag].to_numpy() for month in months])
+    design = np.column_stack([np.ones(len(design)), design])
+    target = betas.to_numpy()
+    residual = target - design @ np.linalg.lstsq(design, target, rcond=None)[0]
+    return float(1 - (residual**2).sum() / ((target - target.mean(axis=0)) ** 2).sum())
+
+
+@pytest.fixture(scope="module")
+def characteristic_markets():
+    return {variant: load("synthetic", variant=f"characteristics_{variant}", n_assets=40, n_days=756)
+            for variant in ("linear", "nonlinear")}
+
+
+def test_the_characteristics_are_monthly_ranks_that_persist(characteristic_markets):
+    characteristics = characteristic_markets["linear"].truth.characteristics
+    months = characteristics.index.get_level_values("month").unique()
+    assert len(months) == 36  # 756 trading days from 2012-01-02 to November 2014, and the month before
+    assert characteristics.to_numpy().min() == -1 and characteristics.to_numpy().max() == 1
+    by_month = characteristics.to_numpy().reshape(len(months), 40, -1)
+    persistence = np.mean([np.corrcoef(by_month[m, :, 0], by_month[m + 1, :, 0])[0, 1] for m in range(35)])
+    assert 0.6 < persistence < 0.98
+
+
+def test_the_betas_are_a_map_of_last_months_characteristics(characteristic_markets):
+    linear, nonlinear = characteristic_markets["linear"].truth, characteristic_markets["nonlinear"].truth
+    assert lagged_fit(linear) == pytest.approx(1.0, abs=1e-12)  # IPCA's model holds exactly
+    assert lagged_fit(linear, lag=0) < 0.95  # the month's own characteristics come too late to set them
+    assert lagged_fit(nonlinear) < 0.6  # interactions, V shapes and thresholds: no linear map fits
+    days = characteristic_markets["linear"].returns.index
+    month_of_day = linear.betas.loc[days[30].to_period("M")].to_numpy()
+    np.testing.assert_array_equal(linear.day_loadings(days[30:31])[0], month_of_day)
+
+
+def test_the_characteristics_variants_leave_the_default_draws_alone(characteristic_markets):
+    default = load("synthetic", n_assets=40, n_days=756)
+    assert default.truth.characteristics is None and default.truth.betas is None
+    pd.testing.assert_series_equal(default.truth.regimes, characteristic_markets["linear"].truth.regimes)
+    pd.testing.assert_frame_equal(default.indicators["yield_slope_like"].to_frame(),
+                                  characteristic_markets["linear"].indicators["yield_slope_like"].to_frame())
+
+
+def test_the_oracle_reads_the_factors_of_a_characteristics_market(characteristic_markets):
+    market = characteristic_markets["nonlinear"]
+    read = market.truth.gls_factors(market.returns)
+    for name in ("market", "style_2"):
+        assert np.corrcoef(read[name], market.truth.factors[name].reindex(market.returns.index))[0, 1] > 0.9, name
+    with pytest.raises(ValueError, match="beta_map='sector'"):
+        load("synthetic", beta_map="sector")

@@ -17,8 +17,9 @@ def load(source: str = "bundled", **options) -> MarketData:
 
     - ``bundled``: tickers, start, end, max_missing (see `load_bundled`).
     - ``synthetic``: options are the fields of `SyntheticConfig` (n_assets, n_days, seed, ...)
-      and `variant`, one of `VARIANTS` ("default", "linear", "strongly_nonlinear" or
-      "event_rich"), whose settings the other options override.
+      and `variant`, one of `VARIANTS` ("default", "linear", "strongly_nonlinear",
+      "event_rich", "characteristics_linear" or "characteristics_nonlinear"), whose settings
+      the other options override.
     - ``yfinance``: tickers, start, end, max_missing (see `load_yfinance`).
     - ``csv``: path (or prices, a DataFrame), tickers, start, end, benchmark, indicators,
       assets_path, max_missing (see `load_csv`).

@@ -36,6 +36,7 @@ import pandas as pd
 
 from helpers.data.assemble import assemble_market
 from helpers.data.calendar import TRADING_DAYS
+from helpers.data.characteristics import simulate_characteristics
 from helpers.data.events import add_return_events, burst_multiplier, draw_event_days, event_table, rates_jumps
 from helpers.data.market import MarketData, describe_indicators
 from helpers.data.truth import MARKET, RATES, REGIMES, SECTORS, SyntheticConfig, SyntheticTruth
@@ -88,6 +89,16 @@ def simulate(config: SyntheticConfig | None = None) -> MarketData:
     factors[:, RATES] = factor_vol[:, RATES] * rates_news
 
     loadings = np.where(stress[:, None, None], stress_loadings, calm_loadings)  # (T, N, K)
+    panel = None
+    if cfg.beta_map != "sectors":  # its own random stream: the draws above stay those of the default
+        months = days.to_period("M")
+        month_index = pd.PeriodIndex(months.unique())
+        characteristics, betas, _ = simulate_characteristics(
+            len(month_index), n, cfg.n_characteristics, k, cfg.characteristic_persistence, cfg.beta_map,
+            np.random.default_rng([cfg.seed, 1]))
+        loadings = betas[month_index.get_indexer(months)]  # (T, N, K): each day its month's betas
+        calm_loadings, stress_loadings = (loadings[regimes == r].mean(axis=0) for r in range(len(REGIMES)))
+        panel = _panel_frames(characteristics, betas, month_index, tickers, factor_names)
     systematic = np.einsum("tnk,tk->tn", loadings, factors)
     gamma = rng.normal(0.0, 1.0, n)
     interaction_scale = cfg.nonlinearity * cfg.interaction * factor_vol[:, MARKET] / cfg.market_vol
@@ -127,6 +138,7 @@ def simulate(config: SyntheticConfig | None = None) -> MarketData:
         ),
         events=event_table(drawn_events, sectors, crash_assets, days, tickers),
         transition=pd.DataFrame(transition, index=list(REGIMES), columns=list(REGIMES)),
+        **(panel or {}),
     )
     return assemble_market(
         prices,
@@ -138,6 +150,19 @@ def simulate(config: SyntheticConfig | None = None) -> MarketData:
         notes=(f"simulated with {asdict(cfg)}",),
         truth=truth,
     )
+
+
+def _panel_frames(characteristics, betas, months, tickers, factor_names) -> dict[str, pd.DataFrame]:
+    """The characteristics (from the month before the first) and the betas as (month, asset) frames."""
+    observed = pd.PeriodIndex([months[0] - 1, *months], name="month")
+
+    def frame(values, index, columns):
+        rows = pd.MultiIndex.from_product([index, tickers], names=["month", "asset"])
+        return pd.DataFrame(values.reshape(-1, values.shape[-1]), index=rows, columns=columns)
+
+    names = [f"char_{number + 1}" for number in range(characteristics.shape[-1])]
+    return {"characteristics": frame(characteristics, observed, names),
+            "betas": frame(betas, months.rename("month"), factor_names)}
 
 
 def _sector_tilts(draws: np.ndarray) -> np.ndarray:

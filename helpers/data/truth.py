@@ -28,7 +28,8 @@ MARKET, RATES = 0, 1
 # neither clusters nor bursts, and there is no interaction. "strongly_nonlinear" triples the
 # nonlinearity: the interaction and the regime shift of the loadings. "event_rich" plants
 # about seven times as many events of each type (same sizes), so that a test period holds
-# enough of them to grade a method's recovery of each type.
+# enough of them to grade a method's recovery of each type. The "characteristics_" variants
+# set each month's betas from the assets' characteristics (see BETA_MAPS).
 VARIANTS = {
     "default": {},
     "linear": {
@@ -42,7 +43,14 @@ VARIANTS = {
     },
     "strongly_nonlinear": {"nonlinearity": 3.0},
     "event_rich": {"n_sector_shocks": 40, "n_volatility_bursts": 24, "n_momentum_crashes": 20, "n_rates_moves": 40},
+    "characteristics_linear": {"beta_map": "linear", "nonlinearity": 0.0},
+    "characteristics_nonlinear": {"beta_map": "nonlinear", "nonlinearity": 0.0},
 }
+# Where betas come from: "sectors" (the default: sector tilts, shifted by the regime) or a
+# map of each asset's lagged monthly characteristics (helpers.data.characteristics), linear
+# or not. The two "characteristics_" variants above use the maps with the regime shift and
+# the interaction off, so that returns are the betas times the factors plus noise.
+BETA_MAPS = ("sectors", "linear", "nonlinear")
 
 
 MIN_DAYS = 100  # the shortest simulation that leaves every split days to train and test on
@@ -86,13 +94,16 @@ class SyntheticConfig:
     rates_move: float = 4.0  # rates factor standard deviations, either sign
     variance_premium: float = 1.2  # implied over forecast variance in the VIX-like index
     vix_noise: float = 0.1  # standard deviation of the VIX-like index's log pricing noise
+    beta_map: str = "sectors"  # or "linear", "nonlinear": betas from lagged monthly characteristics
+    n_characteristics: int = 6  # used by the characteristics maps only
+    characteristic_persistence: float = 0.9  # monthly AR(1) coefficient of each latent characteristic
     seed: int = 0
 
     def __post_init__(self) -> None:
         for name, minimum in (("n_assets", 1), ("n_days", MIN_DAYS), ("n_factors", 2), ("n_sectors", 1),
                               ("n_anomalies", 0), ("anomaly_days", 1), ("n_sector_shocks", 0),
                               ("n_volatility_bursts", 0), ("n_momentum_crashes", 0), ("n_rates_moves", 0),
-                              ("seed", 0)):
+                              ("n_characteristics", 1), ("seed", 0)):
             object.__setattr__(self, name, as_count(getattr(self, name), name, minimum))
         checks = {
             "n_sectors": (self.n_sectors <= len(SECTORS), f"an integer in [1, {len(SECTORS)}]"),
@@ -110,6 +121,8 @@ class SyntheticConfig:
             "burst_vol": (self.burst_vol > 0, "a number > 0 (a volatility multiplier)"),
             "variance_premium": (self.variance_premium > 0, "a number > 0 (a variance ratio)"),
             "vix_noise": (self.vix_noise >= 0, "a number >= 0"),
+            "beta_map": (self.beta_map in BETA_MAPS, f"one of {list(BETA_MAPS)}"),
+            "characteristic_persistence": (0 <= self.characteristic_persistence < 1, "a number in [0, 1)"),
         }
         for name, (ok, accepted) in checks.items():
             if not ok:
@@ -132,6 +145,21 @@ class SyntheticTruth:
     anomaly_episodes: pd.DataFrame  # asset, start, end
     events: pd.DataFrame  # type, start, end, assets, size: see helpers.data.events
     transition: pd.DataFrame
+    # The characteristics variants only (else None), indexed by (month, asset): each month-end's
+    # characteristics, from the month before the first on, and the betas that hold during each
+    # month, set by the previous month-end's characteristics.
+    characteristics: pd.DataFrame | None = None
+    betas: pd.DataFrame | None = None
+
+    def day_loadings(self, days: pd.DatetimeIndex) -> np.ndarray:
+        """The true loadings on each day: its regime's, or its month's characteristic betas (D, N, K)."""
+        if self.betas is None:
+            stacked = np.stack([self.loadings[name].to_numpy() for name in REGIMES])  # (R, N, K)
+            return stacked[self.regimes.loc[days].to_numpy()]
+        n_assets = self.idio_vol.shape[1]
+        monthly = self.betas.to_numpy().reshape(-1, n_assets, self.betas.shape[1])  # (months, N, K)
+        months = self.betas.index.get_level_values("month").unique()
+        return monthly[months.get_indexer(pd.DatetimeIndex(days).to_period("M"))]
 
     def conditional_covariance(self, days: pd.DatetimeIndex | None = None) -> np.ndarray:
         """Covariance of each day's returns given its regime and volatilities: (days, N, N)."""
@@ -139,8 +167,7 @@ class SyntheticTruth:
         unknown = days.difference(self.regimes.index)
         if len(unknown):
             raise InputError(f"days outside the simulation, e.g. {unknown[0].date()}")
-        stacked = np.stack([self.loadings[name].to_numpy() for name in REGIMES])  # (R, N, K)
-        loadings = stacked[self.regimes.loc[days].to_numpy()]  # (D, N, K)
+        loadings = self.day_loadings(days)  # (D, N, K)
         scaled = loadings * self.factor_vol.loc[days].to_numpy()[:, None, :]  # (D, N, K)
         cov = np.einsum("dnk,dmk->dnm", scaled, scaled)
         gamma = self.interaction_loadings.to_numpy()
@@ -159,12 +186,12 @@ class SyntheticTruth:
         if len(unknown) or list(returns.columns) != list(self.idio_vol.columns):
             raise InputError("gls_factors needs returns of the simulated assets on simulated days; got "
                              f"{len(unknown)} unknown days and columns {list(returns.columns)[:3]}...")
-        stacked = np.stack([self.loadings[name].to_numpy() for name in REGIMES])  # (R, N, K)
+        loadings = self.day_loadings(days)  # (D, N, K)
         gamma = self.interaction_loadings.to_numpy()
-        gamma_columns = np.broadcast_to(gamma[None, :, None], (len(REGIMES), len(gamma), 1))  # (R, N, 1)
-        design = np.concatenate([stacked, gamma_columns], axis=2)[self.regimes.loc[days].to_numpy()]  # (D, N, K + 1)
+        gamma_columns = np.broadcast_to(gamma[None, :, None], (len(days), len(gamma), 1))  # (D, N, 1)
+        design = np.concatenate([loadings, gamma_columns], axis=2)  # (D, N, K + 1)
         weights = 1.0 / self.idio_vol.loc[days].to_numpy() ** 2  # (D, N)
         gram = np.einsum("dnk,dn,dnj->dkj", design, weights, design)  # (D, K + 1, K + 1)
         moments = np.einsum("dnk,dn,dn->dk", design, weights, returns.to_numpy())  # (D, K + 1)
         coefficients = np.linalg.solve(gram, moments[..., None])[..., 0]
-        return pd.DataFrame(coefficients[:, : stacked.shape[2]], index=days, columns=self.factors.columns)
+        return pd.DataFrame(coefficients[:, : loadings.shape[2]], index=days, columns=self.factors.columns)
