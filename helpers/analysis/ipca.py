@@ -63,15 +63,13 @@ class IPCA:
         managed = np.einsum("mnl,mn->ml", characteristics, returns)  # characteristic-managed portfolios
         gamma = np.linalg.svd(managed, full_matrices=False)[2][:k].T  # (L, K): their first principal axes
         grams = np.einsum("mnl,mnj->mlj", characteristics, characteristics)  # (M, L, L)
-        for iteration in range(1, as_count(self.max_iter, "max_iter") + 1):
+        max_iter, iteration, change = as_count(self.max_iter, "max_iter"), 0, np.inf
+        while change >= self.tol and iteration < max_iter:
             factors = cross_sectional_factors(characteristics @ gamma, returns)  # (M, K)
             system = np.einsum("mlj,mk,mi->lkji", grams, factors, factors).reshape(n_characteristics * k, -1)
             target = np.einsum("ml,mk->lk", managed, factors).reshape(-1)
             updated = self._normalized(np.linalg.solve(system, target).reshape(n_characteristics, k), factors)
-            change = np.abs(updated - gamma).max()
-            gamma = updated
-            if change < self.tol:
-                break
+            change, gamma, iteration = np.abs(updated - gamma).max(), updated, iteration + 1
         self.gamma_, self.n_iter_ = gamma, iteration
         self.factors_ = cross_sectional_factors(characteristics @ gamma, returns)
         self.factor_mean_ = self.factors_.mean(axis=0)
@@ -79,7 +77,8 @@ class IPCA:
 
     @staticmethod
     def _normalized(gamma: np.ndarray, factors: np.ndarray) -> np.ndarray:
-        """Gamma of the same fit rotated: orthonormal, its factors uncorrelated by decreasing size, with positive means."""
+        """Gamma of the same fit rotated: orthonormal, its factors uncorrelated, by decreasing size,
+        with positive means."""
         left, scale, right = np.linalg.svd(gamma, full_matrices=False)
         factors = factors @ (right.T * scale)  # gamma f = left (scale right f)
         moments, rotation = np.linalg.eigh(factors.T @ factors / len(factors))
