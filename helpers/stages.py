@@ -8,6 +8,7 @@ notebook, any process) read the cache. Tensors are stored on the CPU.
 from __future__ import annotations
 
 from helpers.cache import cached_stage
+from helpers.experiments.conditional_pricing import PricingConfig, PricingStudy, run_pricing
 from helpers.experiments.covariance_race import CovarianceRaceConfig, run_covariance_race
 from helpers.experiments.dial import DialConfig, DialResult, run_dial
 from helpers.experiments.embeddings import (
@@ -56,3 +57,8 @@ def signal_study_stage(config: SignalStudyConfig) -> SignalStudy:
 @cached_stage
 def dial_stage(config: DialConfig) -> DialResult:
     return run_dial(config)
+
+
+@cached_stage
+def pricing_stage(config: PricingConfig) -> PricingStudy:
+    return run_pricing(config)
