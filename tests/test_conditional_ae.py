@@ -70,3 +70,21 @@ def test_members_train_together_in_an_ensemble():
     output = ensemble(*stacked)
     assert output.member_losses.shape == (2,)
     torch.testing.assert_close(output.member_losses[0], members[0](characteristics, returns).loss)
+
+
+def test_a_wide_model_with_k_active_factors_is_a_k_factor_model():
+    characteristics, returns = panel(months=6)
+    torch.manual_seed(0)
+    narrow = ConditionalAutoencoder(ConditionalAEConfig(n_characteristics=4, n_factors=2, hidden_sizes=(8,)))
+    wide = ConditionalAutoencoder(ConditionalAEConfig(n_characteristics=4, n_factors=5, active_factors=2,
+                                                      hidden_sizes=(8,)))
+    with torch.no_grad():  # the wide model's first two outputs are the narrow model's
+        wide.beta_network[0].load_state_dict(narrow.beta_network[0].state_dict())
+        wide.beta_network[-1].weight[:2] = narrow.beta_network[-1].weight
+        wide.beta_network[-1].bias[:2] = narrow.beta_network[-1].bias
+        wide.factor_network.weight[:2] = narrow.factor_network.weight
+    torch.testing.assert_close(wide(characteristics, returns).reconstruction,
+                               narrow(characteristics, returns).reconstruction)
+    assert (wide(characteristics, returns).factors[:, 2:] == 0).all()
+    with pytest.raises(ValueError, match="active_factors=6; expected at most n_factors=5"):
+        ConditionalAEConfig(n_characteristics=4, n_factors=5, active_factors=6)

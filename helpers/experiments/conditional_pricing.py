@@ -2,9 +2,9 @@
 against IPCA, PCA of returns, a characteristics-sorted factor model and, on a simulated
 characteristics market, the oracle, on the same chronological months of one panel.
 
-For every number of factors K and every beta-network architecture, the seeds of the
-conditional autoencoder train together as one ensemble through the one training loop, each
-member stopping early on the validation months; the ensemble's fit is the mean of its
+For every beta-network architecture, the conditional autoencoders of every number of factors
+K and every seed train together as one ensemble through the one training loop, each member
+stopping early on the validation months; the ensemble's fit is the mean of its
 members' (as the paper averages its seeds). Every model is fitted on the training months
 only and scored on the validation and test months; the architecture and K that a reader
 should quote are chosen on validation months (`choose_on_validation`).
@@ -66,7 +66,7 @@ class PricingStudy:
     fits: pd.DataFrame  # (model, K, fit) x scored month-asset: "total" and "predictive" fits
     members: pd.DataFrame  # each conditional autoencoder member's R2: architecture, K, seed, split, measure
     beta_match: pd.DataFrame | None  # model, K, seed: R2 of the true betas on the learned ones (test months)
-    histories: dict[tuple[tuple[int, ...], int], History]
+    histories: dict[tuple[int, ...], History]  # architecture -> its ensemble's training record
 
     def returns(self, split: str) -> np.ndarray:
         return self.panel.returns[self.masks[split]]
@@ -136,16 +136,17 @@ def price_panel(config: PricingConfig, market: MarketData) -> PricingStudy:
             record(name, k, model.fitted(instruments, returns), model.predicted(instruments))
             if name == "IPCA":
                 betas[(name, k, 0)] = model.betas(instruments)
-        for hidden in config.architectures:
-            members, history = _train_members(instruments, returns, masks, k, hidden, config)
-            histories[(hidden, k)] = history
-            outputs = [_member_fits(member, instruments, returns, train) for member in members]
-            record(architecture_name(hidden), k, np.mean([o["total"] for o in outputs], axis=0),
+    for hidden in config.architectures:
+        name = architecture_name(hidden)
+        members, histories[hidden] = _train_members(instruments, returns, masks, hidden, config)
+        for k in config.factor_counts:
+            outputs = [_member_fits(members[(k, seed)], instruments, returns, train, k) for seed in config.seeds]
+            record(name, k, np.mean([o["total"] for o in outputs], axis=0),
                    np.mean([o["predictive"] for o in outputs], axis=0))
             for seed, output in zip(config.seeds, outputs, strict=True):
-                betas[(architecture_name(hidden), k, seed)] = output["betas"]
-                member_rows += [{"model": architecture_name(hidden), "K": k, "seed": seed, "split": split,
-                                 "measure": kind, "R2": r2(returns[masks[split]], output[kind][masks[split]])}
+                betas[(name, k, seed)] = output["betas"]
+                member_rows += [{"model": name, "K": k, "seed": seed, "split": split, "measure": kind,
+                                 "R2": r2(returns[masks[split]], output[kind][masks[split]])}
                                 for split in SCORED for kind in ("total", "predictive")]
     truth = market.truth
     beta_match = None
@@ -159,27 +160,30 @@ def price_panel(config: PricingConfig, market: MarketData) -> PricingStudy:
                         pd.DataFrame(member_rows), beta_match, histories)
 
 
-def _train_members(instruments, returns, masks, k, hidden, config: PricingConfig):
-    """The seeds of one architecture and K as one ensemble, each member on the same months."""
-    members = []
-    for seed in config.seeds:
-        torch.manual_seed(seed)
-        members.append(ConditionalAutoencoder(ConditionalAEConfig(
-            n_characteristics=instruments.shape[2], n_factors=k, hidden_sizes=hidden)))
-    ensemble = Ensemble(members)
+def _train_members(instruments, returns, masks, hidden, config: PricingConfig):
+    """Every K and seed of one architecture as one ensemble: each member is as wide as the
+    largest K and reconstructs with its own K factors, so all share one shape."""
+    widest, members = max(config.factor_counts), {}
+    for k in config.factor_counts:
+        for seed in config.seeds:
+            torch.manual_seed(seed)
+            members[(k, seed)] = ConditionalAutoencoder(ConditionalAEConfig(
+                n_characteristics=instruments.shape[2], n_factors=widest, active_factors=k, hidden_sizes=hidden))
+    ensemble = Ensemble(list(members.values()))
 
     def stacked(split):  # (months, members, ...): every member sees the same months
         return [np.repeat(values[masks[split]][:, None], len(members), axis=1) for values in (instruments, returns)]
 
     history = fit(ensemble, stacked("train"), stacked("validation"), config.train)
     ensemble.cpu()
-    return [ensemble.member(number) for number in range(len(members))], history
+    return {key: ensemble.member(number) for number, key in enumerate(members)}, history
 
 
 @torch.no_grad()
-def _member_fits(model: ConditionalAutoencoder, instruments, returns, train) -> dict[str, np.ndarray]:
+def _member_fits(model: ConditionalAutoencoder, instruments, returns, train, k: int) -> dict[str, np.ndarray]:
     output = model(torch.as_tensor(instruments, dtype=torch.float32), torch.as_tensor(returns, dtype=torch.float32))
-    betas, factors = output.betas.numpy().astype(float), output.factors.numpy().astype(float)
+    betas = output.betas.numpy().astype(float)[..., :k]  # the factors past K are zero
+    factors = output.factors.numpy().astype(float)[:, :k]
     return {"betas": betas, "total": output.reconstruction.numpy().astype(float),
             "predictive": betas @ factors[train].mean(axis=0)}
 
