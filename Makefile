@@ -70,8 +70,8 @@ rerun: $(INSTALLED)  ## make rerun NB=notebooks/01_data.md ARGS="-p source synth
 		_build/reruns/$(notdir $(basename $(NB))).ipynb $(ARGS)
 	@echo "executed notebook: _build/reruns/$(notdir $(basename $(NB))).ipynb"
 
-sweep: $(INSTALLED)  ## make sweep NB=notebooks/06_anomalies.md GRID=grid.yml [WORKERS=2] [SCHEDULER=tcp://host:8786]
-	@test -n "$(NB)" -a -n "$(GRID)" || { echo 'usage: make sweep NB=notebooks/06_anomalies.md GRID=grid.yml [WORKERS=n] [SCHEDULER=address]'; exit 2; }
+sweep: $(INSTALLED)  ## make sweep NB=notebooks/07_anomalies.md GRID=grid.yml [WORKERS=2] [SCHEDULER=tcp://host:8786]
+	@test -n "$(NB)" -a -n "$(GRID)" || { echo 'usage: make sweep NB=notebooks/07_anomalies.md GRID=grid.yml [WORKERS=n] [SCHEDULER=address]'; exit 2; }
 	$(BIN)/python -m helpers.sweep $(NB) $(GRID) $(if $(WORKERS),--workers $(WORKERS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 bench: $(INSTALLED)  ## training speed against a reference loop, the dial's time, and cold/warm book build times

@@ -9,7 +9,7 @@ on a laptop or a cluster. A run that fails is a row with its error, not a failed
 worker that dies has its runs taken over by another. Runs that already finished with the
 same parameters and the same code are read back, not run again.
 
-    python -m helpers.sweep notebooks/06_anomalies.md grid.yml --workers 2
+    python -m helpers.sweep notebooks/07_anomalies.md grid.yml --workers 2
 
 The grid file:
 
@@ -225,7 +225,7 @@ def sweep(notebook: str | Path, runs: list[dict], out: str | Path, workers: int 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebook", help="the chapter, e.g. notebooks/06_anomalies.md")
+    parser.add_argument("notebook", help="the chapter, e.g. notebooks/07_anomalies.md")
     parser.add_argument("grid", help="the grid file (YAML): product, rows, fixed")
     parser.add_argument("--workers", type=int, default=None, help="local worker processes (default: one per core)")
     parser.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")

@@ -1,7 +1,7 @@
 """Checks over the executed chapters and pages of the built book (run after `make book`).
 
 Chapters that reuse a trained stage (Chapter 3 reuses Chapter 2's dense autoencoder, Chapter
-10 reuses Chapter 5's covariance race and Chapter 9's signal study, ...) each glue the cache
+11 reuses Chapter 6's covariance race and Chapter 10's signal study, ...) each glue the cache
 key of the stage they build, `stage_key_<stage>`. Equal keys mean they share one trained
 model; a chapter that retypes a parameter and drifts trains a second one silently, and
 fails here.
@@ -66,20 +66,25 @@ MODEL_LISTINGS = {
         "code-vae": "class VAE(nn.Module)",
         "code-train-vae": "def train_vae(config",
     },
-    "05_covariance": {
+    "05_conditional_autoencoder": {
+        "code-conditional-ae": "class ConditionalAutoencoder(nn.Module)",
+        "code-train-pricing": "def _train_members(instruments",
+        "code-ipca": "def fit(self, characteristics",
+    },
+    "06_covariance": {
         "code-pca-covariance": "class PCAFactorCovariance(BaseEstimator)",
         "code-vae-covariance": "def fit(self, returns",
         "code-race": "def run_covariance_race(config",
         "code-nonlinear-shrinkage": "def shrunk_eigenvalues(sample",
     },
-    "06_anomalies": {"code-anomaly-score": "def anomaly_score(errors"},
-    "07_regimes": {"code-forward-filter": "def filtered_probabilities(self"},
-    "08_scenarios": {"code-generate": "def generate(model"},
-    "09_supervised_autoencoder": {
+    "07_anomalies": {"code-anomaly-score": "def anomaly_score(errors"},
+    "08_regimes": {"code-forward-filter": "def filtered_probabilities(self"},
+    "09_scenarios": {"code-generate": "def generate(model"},
+    "10_supervised_autoencoder": {
         "code-supervised-autoencoder": "class SupervisedAutoencoder(nn.Module)",
         "code-signal-study": "def run_signal_study(config",
     },
-    "10_backtest": {"code-backtest": "def run_backtest("},
+    "11_backtest": {"code-backtest": "def run_backtest("},
 }
 
 

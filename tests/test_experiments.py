@@ -1,5 +1,5 @@
-"""The chapters' two protocols on tiny markets: the covariance race (Chapter 5) and the
-signal study (Chapter 9). What they return, and the rules they refuse to break."""
+"""The chapters' two protocols on tiny markets: the covariance race (Chapter 6) and the
+signal study (Chapter 10). What they return, and the rules they refuse to break."""
 from __future__ import annotations
 
 from dataclasses import replace

@@ -27,12 +27,13 @@ INJECTIONS = {
                            '["minus sparse: estimate", "minus sparse: low", "minus sparse: high"]] '
                            '= [-0.1, -0.2, -0.05]'),
     "04_vae_factors": ("posterior_collapse", "sweep = sweep.iloc[::-1]"),
-    "05_covariance": ("stress_variance", "stress_variance_ratio = 0.5"),
-    "06_anomalies": ("some_clean", "share_clean = 1.0"),
-    "07_regimes": ("stress_volatility", "stress_vol_ratio = 0.9"),
-    "08_scenarios": ("real_clustering", "acf_real = acf_real * 0"),
-    "09_supervised_autoencoder": ("small_ics", 'averaged_table["mean IC"] = averaged_table["mean IC"] + 0.5'),
-    "10_backtest": ("signal_no_edge",
+    "05_conditional_autoencoder": ("oracle_ahead", 'chosen.loc[("nonlinear map", "total"), "R2"] = 2.0'),
+    "06_covariance": ("stress_variance", "stress_variance_ratio = 0.5"),
+    "07_anomalies": ("some_clean", "share_clean = 1.0"),
+    "08_regimes": ("stress_volatility", "stress_vol_ratio = 0.9"),
+    "09_scenarios": ("real_clustering", "acf_real = acf_real * 0"),
+    "10_supervised_autoencoder": ("small_ics", 'averaged_table["mean IC"] = averaged_table["mean IC"] + 0.5'),
+    "11_backtest": ("signal_no_edge",
                     'ls_sharpe = ls_sharpe.copy()\nls_sharpe[["estimate", "low", "high"]] = [1.0, 0.5, 1.5]'),
 }
 

@@ -18,8 +18,8 @@ CHAPTERS = {
                                                 "real_latent_size": 2, "dial_nonlinearities": [0.0, 2.0],
                                                 "dial_seeds": [0], "dial_assets": 8, "dial_days": 300,
                                                 "dial_epochs": 5}),
-    "anomalies": ("notebooks/06_anomalies.md", {"source": "synthetic", "seeds": [0]}),
-    "scenarios": ("notebooks/08_scenarios.md", {"source": "synthetic", "n_generated": 4000, "per_day": 5}),
+    "anomalies": ("notebooks/07_anomalies.md", {"source": "synthetic", "seeds": [0]}),
+    "scenarios": ("notebooks/09_scenarios.md", {"source": "synthetic", "n_generated": 4000, "per_day": 5}),
 }
 
 

@@ -42,7 +42,7 @@ class PricingConfig:
     architectures: tuple[tuple[int, ...], ...] = ((), (32,), (32, 16))  # beta networks; () is linear
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(
-        epochs=500, batch_size=32, learning_rate=3e-3, patience=30, description="conditional autoencoder"))
+        epochs=500, batch_size=128, learning_rate=1e-2, patience=20, description="conditional autoencoder"))
 
     def __post_init__(self) -> None:
         for name in ("factor_counts", "seeds"):
@@ -151,7 +151,7 @@ def price_panel(config: PricingConfig, market: MarketData) -> PricingStudy:
     truth = market.truth
     beta_match = None
     if truth is not None and truth.betas is not None:
-        true_betas, true_factors = _true_panel(truth, panel)
+        true_betas, true_factors = true_panel(truth, panel)
         record("oracle", true_betas.shape[2], np.einsum("mnk,mk->mn", true_betas, true_factors) / scale,
                true_betas @ true_factors[train].mean(axis=0) / scale)
         beta_match = _beta_match(betas, true_betas, masks["test"])
@@ -188,7 +188,7 @@ def _member_fits(model: ConditionalAutoencoder, instruments, returns, train, k: 
             "predictive": betas @ factors[train].mean(axis=0)}
 
 
-def _true_panel(truth, panel: CharacteristicPanel) -> tuple[np.ndarray, np.ndarray]:
+def true_panel(truth, panel: CharacteristicPanel) -> tuple[np.ndarray, np.ndarray]:
     """The true betas (months, N, K) and monthly factors (months, K) of the panel's months."""
     n_factors = truth.betas.shape[1]
     betas = truth.betas.loc[list(panel.months)].to_numpy().reshape(len(panel.months), -1, n_factors)

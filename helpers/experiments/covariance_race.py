@@ -1,4 +1,4 @@
-"""Chapter 5's protocol: every covariance estimator walked forward over one market."""
+"""Chapter 6's protocol: every covariance estimator walked forward over one market."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -66,7 +66,7 @@ def non_learned_estimators(config: CovarianceRaceConfig) -> dict:
 
 
 def run_covariance_race(config: CovarianceRaceConfig):
-    """The walk-forward of every covariance estimator of Chapter 5 on one market."""
+    """The walk-forward of every covariance estimator of Chapter 6 on one market."""
     unknown = set(config.conditions) - set(CONDITION_NAMES)
     if unknown:
         raise InputError(f"conditions {sorted(unknown)}; expected some of {list(CONDITION_NAMES)}")
@@ -118,7 +118,7 @@ def book_race_config(
     patience: int | None = None,
     seed: int = 0,
 ) -> CovarianceRaceConfig:
-    """The covariance race as Chapters 5 and 10 configure it: one function, so equal
+    """The covariance race as Chapters 6 and 11 configure it: one function, so equal
     parameters give one cache entry. Unset values are the config's defaults."""
     train = adjusted(CovarianceRaceConfig().train, epochs=epochs, patience=patience, seed=seed)
     return CovarianceRaceConfig(market=market, window=window, n_factors=n_factors, hidden_sizes=tuple(hidden_sizes),

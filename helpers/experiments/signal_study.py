@@ -1,4 +1,4 @@
-"""Chapter 9's protocol: supervised networks and ridge on asset features, checkpoints chosen
+"""Chapter 10's protocol: supervised networks and ridge on asset features, checkpoints chosen
 on purged validation folds, signals on held-out test dates."""
 from __future__ import annotations
 
@@ -171,7 +171,7 @@ def book_signal_config(
     seed: int = 0,
     **study,
 ) -> SignalStudyConfig:
-    """The signal study as Chapters 9 and 10 configure it: one function, so equal parameters
+    """The signal study as Chapters 10 and 11 configure it: one function, so equal parameters
     give one cache entry. `study` holds any other field of SignalStudyConfig (horizon, gap,
     latent_size, ...); unset values are the config's defaults. Every epoch may be the best,
     so patience spans the whole run and the checkpoints decide."""

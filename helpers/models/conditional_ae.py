@@ -52,11 +52,17 @@ class ConditionalAEOutput(NamedTuple):
     losses: dict[str, torch.Tensor]
 
 
+RIDGE = 1e-6  # relative to the Gram matrix's mean diagonal
+
+
 def managed_portfolios(characteristics: torch.Tensor, returns: torch.Tensor) -> torch.Tensor:
-    """Each month's cross-sectional regression of returns on characteristics: (B, N, L), (B, N) -> (B, L)."""
+    """Each month's cross-sectional regression of returns on characteristics: (B, N, L), (B, N) -> (B, L).
+    A ridge too small to move a well-posed regression keeps it defined when a month's
+    characteristics are collinear, as ranks of a few assets can be."""
     gram = characteristics.transpose(1, 2) @ characteristics  # (B, L, L)
     moments = characteristics.transpose(1, 2) @ returns.unsqueeze(-1)  # (B, L, 1)
-    return torch.linalg.solve(gram, moments).squeeze(-1)
+    scale = RIDGE * gram.diagonal(dim1=-2, dim2=-1).mean(-1)[..., None, None]  # (B, 1, 1)
+    return torch.linalg.solve(gram + scale * torch.eye(gram.shape[-1], device=gram.device), moments).squeeze(-1)
 
 
 class ConditionalAutoencoder(nn.Module):
