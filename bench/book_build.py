@@ -33,9 +33,15 @@ COMMAND = [JUPYTER_BOOK, "build", ".", "--builder", "html", "-W", "-n", "--keep-
 
 
 def build() -> float:
+    """Seconds of one build; a failed build stops the benchmark with the warnings that failed it."""
     start = time.perf_counter()
-    subprocess.run(COMMAND, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    finished = subprocess.run(COMMAND, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if finished.returncode != 0:
+        log = (finished.stdout + finished.stderr).splitlines()
+        problems = [line for line in log if "WARNING" in line or "ERROR" in line] or log[-20:]
+        raise SystemExit("the book build failed, so no time is reported:\n" + "\n".join(problems))
+    return seconds
 
 
 def reference_seconds() -> float:

@@ -10,6 +10,8 @@ import jupytext
 import pytest
 import yaml
 
+from helpers.rerun import declared_parameters
+
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
 
@@ -59,3 +61,14 @@ def test_every_chapter_reads_its_parameters_by_their_annotations(chapter):
     cells = re.findall(r"```\{code-cell\} ipython3\n(.*?)```", chapter.read_text(), flags=re.S)
     assert "parameters" in cells[0].splitlines()[0], "the first code cell is the parameters cell"
     assert "\ncheck_parameters(globals())" in cells[1], "the cell after the parameters calls check_parameters"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: path.stem)
+def test_every_chapter_takes_the_data_parameters_the_rerun_page_promises(chapter):
+    """book/rerun.md says every chapter takes these; a chapter without one refuses a rerun that sets it."""
+    promised = re.search(r"Every chapter takes the same data parameters:(.*?)\n\n", (ROOT / "book" / "rerun.md")
+                         .read_text(), flags=re.S).group(1)
+    names = set(re.findall(r"`(\w+)`", re.sub(r"\([^()]*\)", "", promised)))  # the names, not their values
+    assert {"source", "tickers", "synthetic_variant", "seed"} <= names, names
+    missing = names - set(declared_parameters(chapter))
+    assert not missing, f"{chapter.name} does not declare {sorted(missing)}"
