@@ -72,3 +72,11 @@ def test_every_chapter_takes_the_data_parameters_the_rerun_page_promises(chapter
     assert {"source", "tickers", "synthetic_variant", "seed"} <= names, names
     missing = names - set(declared_parameters(chapter))
     assert not missing, f"{chapter.name} does not declare {sorted(missing)}"
+
+
+def test_every_glue_from_another_page_names_a_format():
+    """myst-nb splits `page::key` at its last colon for a format, so without one the key is lost."""
+    pages = [*(ROOT / "book").rglob("*.md"), *CHAPTERS]
+    unformatted = [(page.name, role) for page in pages
+                   for role in re.findall(r"\{glue:[a-z]+\}`[^`]*::[^`:]*`", page.read_text())]
+    assert not unformatted, f"add a format (`page::key:d`, `:.3f`) to {unformatted}"
