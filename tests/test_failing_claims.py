@@ -27,7 +27,7 @@ INJECTIONS = {
                            '["minus sparse: estimate", "minus sparse: low", "minus sparse: high"]] '
                            '= [-0.1, -0.2, -0.05]'),
     "04_vae_factors": ("posterior_collapse", "sweep = sweep.iloc[::-1]"),
-    "05_conditional_autoencoder": ("oracle_ahead", 'chosen.loc[("nonlinear map", "total"), "R2"] = 2.0'),
+    "05_conditional_autoencoder": ("oracle_ahead", "oracle_versus_ae = oracle_versus_ae - 1.0"),
     "06_covariance": ("stress_variance", "stress_variance_ratio = 0.5"),
     "07_anomalies": ("some_clean", "share_clean = 1.0"),
     "08_regimes": ("stress_volatility", "stress_vol_ratio = 0.9"),
