@@ -8,6 +8,11 @@ SMOKE := _build/smoke
 # The browser stage drives Debian's Chromium; CHROMIUM=/path/to/chromium uses another build.
 export CHROMIUM ?= /usr/bin/chromium
 
+# The stages that run many kernels or tests at once: a pytest-xdist worker per core, each pinned to
+# one thread of torch and BLAS so that the workers do not fight over the cores.
+PARALLEL := -n auto
+ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+
 # Progress bars are for people at a notebook, not for logs and built pages.
 export TQDM_DISABLE := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
@@ -20,9 +25,12 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 # Jupyter Book keys a chapter's execution by its own text and Sphinx re-reads only changed pages:
-# helpers.cache empties both caches when the helpers changed, so no chapter shows stale outputs.
+# book/_ext/fresh_chapters.py also executes again each chapter whose helpers changed or whose
+# last execution failed, and only those. helpers.execute runs those chapters first, in parallel
+# (BOOK_WORKERS, a worker per core by default), and the build reads them from the cache.
+BOOK_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 book: $(INSTALLED)  ## execute every chapter and build the site into _build/html
-	$(BIN)/python -m helpers.cache _build/.jupyter_cache _build/.doctrees
+	$(BIN)/python -m helpers.execute . --workers $(BOOK_WORKERS)
 	$(BIN)/jupyter-book build . --builder html $(BUILD_FLAGS)
 
 test: $(CHROMIUM) lint unit notebooks book browser  ## the whole suite, in order, failing on the first failure
@@ -43,32 +51,36 @@ lint: $(INSTALLED)  ## ruff over the helpers, tests, benchmarks and the book's S
 	$(BIN)/ruff check helpers tests bench book/_ext
 
 unit: $(INSTALLED)
-	$(BIN)/python -m pytest tests -m "not browser and not documented and not built and not smoke"
+	$(ONE_THREAD) $(BIN)/python -m pytest $(PARALLEL) tests -m "not browser and not documented and not built and not smoke"
 
 # Every chapter on every source; yfinance answers from the test suite's stand-in, never the
 # network, and its downloads and stages are cached apart (helpers.cache).
 SMOKE_SOURCES := bundled synthetic yfinance csv
 STANDIN := LATENT_MARKETS_YFINANCE_DOWNLOAD=tests.yfinance_standin:download PYTHONPATH=$(CURDIR)
 
+# The chapters run in parallel, a notebook's cells in order in one kernel (--dist loadfile); on the
+# synthetic source each chapter ends with its injected result (tests/injections.py).
 notebooks: $(INSTALLED)  ## every chapter on every source at smoke sizes, checked by nbval; every documented rerun; injected results
 	rm -rf $(SMOKE)
 	for source in $(SMOKE_SOURCES); do \
 		$(STANDIN) $(BIN)/python -m tests.prepare_smoke $(SMOKE)/$$source --source $$source || exit 1; \
 	done
-	$(STANDIN) $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(SMOKE)
-	$(STANDIN) $(BIN)/python -m pytest tests -m "documented or smoke"
+	$(STANDIN) $(ONE_THREAD) $(BIN)/python -m pytest $(PARALLEL) --dist loadfile --nbval-lax --nbval-current-env \
+		-p no:cacheprovider $(SMOKE)
+	$(STANDIN) $(ONE_THREAD) $(BIN)/python -m pytest $(PARALLEL) tests -m "documented or smoke"
 
 browser: $(INSTALLED)  ## headless Chromium over every page of _build/html, and checks of the executed chapters
 	$(BIN)/python -m pytest tests -m "browser or built"
 
-rerun: $(INSTALLED)  ## make rerun NB=notebooks/01_data.md ARGS="-p source synthetic -p seed 7"
+RERUNS ?= _build/reruns
+rerun: $(INSTALLED)  ## make rerun NB=notebooks/01_data.md ARGS="-p source synthetic -p seed 7" [RERUNS=folder]
 	@test -n "$(NB)" || { echo 'usage: make rerun NB=notebooks/01_data.md ARGS="-p seed 7"'; exit 2; }
 	@$(BIN)/python -m helpers.rerun $(NB) $(ARGS)
-	@mkdir -p _build/reruns
-	$(BIN)/jupytext --quiet --to ipynb --output _build/reruns/$(notdir $(basename $(NB))).input.ipynb $(NB)
-	$(BIN)/papermill --cwd notebooks _build/reruns/$(notdir $(basename $(NB))).input.ipynb \
-		_build/reruns/$(notdir $(basename $(NB))).ipynb $(ARGS)
-	@echo "executed notebook: _build/reruns/$(notdir $(basename $(NB))).ipynb"
+	@mkdir -p $(RERUNS)
+	$(BIN)/jupytext --quiet --to ipynb --output $(RERUNS)/$(notdir $(basename $(NB))).input.ipynb $(NB)
+	$(BIN)/papermill --cwd notebooks $(RERUNS)/$(notdir $(basename $(NB))).input.ipynb \
+		$(RERUNS)/$(notdir $(basename $(NB))).ipynb $(ARGS)
+	@echo "executed notebook: $(RERUNS)/$(notdir $(basename $(NB))).ipynb"
 
 sweep: $(INSTALLED)  ## make sweep NB=notebooks/07_anomalies.md GRID=grid.yml [WORKERS=2] [SCHEDULER=tcp://host:8786]
 	@test -n "$(NB)" -a -n "$(GRID)" || { echo 'usage: make sweep NB=notebooks/07_anomalies.md GRID=grid.yml [WORKERS=n] [SCHEDULER=address]'; exit 2; }

@@ -1,11 +1,15 @@
-"""Cold and warm build times of the whole book, and each chapter's execution time.
+"""Cold and warm build times of the whole book, each chapter's execution time, and the author's loop.
 
 Cold: the execution cache, the stage cache (trained models), the robustness page's sweep
 runs and the built site are removed first, so every chapter runs at its full parameters
 and trains everything it needs. Warm: the same build again with nothing changed. Chapter times come from the
-execution cache that Jupyter Book fills. Machines differ, so each time is also given as a
-multiple of the reference training loop that `bench.train_speed` timed in the same
-`make bench` run, against the budgets: the book within 25 times that loop, a chapter 4.
+execution cache that Jupyter Book fills. The author's loop: a one-line edit to
+helpers/analysis/regimes.py, then one to helpers/plots.py as well, each followed by a build,
+which shows what each edit executes again and how long it takes; both files are restored
+at the end (so the next build executes their dependents once more). Machines differ, so
+each time is also given as a multiple of the reference training loop that `bench.train_speed`
+timed in the same `make bench` run, against the budgets: the book within 25 times that loop,
+a chapter 4.
 
     python -m bench.book_build
 """
@@ -28,6 +32,8 @@ CACHE = BUILD / ".jupyter_cache"
 RESULTS = BUILD / "bench" / "book_build.json"
 REFERENCE = BUILD / "bench" / "train_speed.json"
 BOOK_BUDGET, CHAPTER_BUDGET = 25.0, 4.0  # multiples of the reference loop's 100 epochs
+EDITS = (Path("helpers/analysis/regimes.py"), Path("helpers/plots.py"))  # edited in turn, cumulatively
+EDIT_LINE = "\n# bench.book_build: a one-line edit, removed when the benchmark ends\n"
 JUPYTER_BOOK = str(Path(sys.executable).parent / "jupyter-book")
 COMMAND = [JUPYTER_BOOK, "build", ".", "--builder", "html", "-W", "-n", "--keep-going"]
 
@@ -56,6 +62,38 @@ def against(seconds: float, reference: float, budget: float) -> str:
     return f"{seconds:.1f} s = {ratio:.1f}x the reference loop (budget {budget:g}x{verdict})"
 
 
+def executions() -> dict[str, set[int]]:
+    """Each page's cached executions, by page name."""
+    found: dict[str, set[int]] = {}
+    for record in get_cache(str(CACHE)).list_cache_records():
+        found.setdefault(Path(record.uri).name, set()).add(record.pk)
+    return found
+
+
+def after_edit(path: Path) -> tuple[float, list[str]]:
+    """Add one line to a helper, build, and return the build's seconds and the pages it executed."""
+    before = executions()
+    path.write_text(path.read_text() + EDIT_LINE)
+    seconds = build()
+    after = executions()
+    return seconds, sorted(page for page, records in after.items() if records - before.get(page, set()))
+
+
+def author_loop(reference: float) -> dict:
+    originals = {path: path.read_text() for path in EDITS}
+    loop = {}
+    try:
+        for path in EDITS:
+            seconds, executed = after_edit(path)
+            loop[str(path)] = {"seconds": seconds, "ratio": seconds / reference, "executed": executed}
+            print(f"after a one-line edit to {path}{' as well' if len(loop) > 1 else ''}: {seconds:.1f} s = "
+                  f"{seconds / reference:.1f}x, executing {len(executed)} pages: {', '.join(executed)}")
+    finally:
+        for path, text in originals.items():
+            path.write_text(text)
+    return loop
+
+
 def main() -> None:
     reference = reference_seconds()
     for folder in (CACHE, cache_root() / "stages", BUILD / "sweeps", BUILD / "html", BUILD / "jupyter_execute",
@@ -70,9 +108,11 @@ def main() -> None:
     print(f"cold build: {against(cold, reference, BOOK_BUDGET)}; warm rebuild: {warm:.1f} s")
     for name, seconds in sorted(chapters.items()):
         print(f"  {name}: {against(seconds, reference, CHAPTER_BUDGET)} to execute at full parameters")
+    loop = author_loop(reference)
     write_results(RESULTS, {
         "reference_seconds": reference, "cold_seconds": cold, "cold_ratio": cold / reference, "warm_seconds": warm,
         "chapters": chapters, "chapter_ratios": {name: seconds / reference for name, seconds in chapters.items()},
+        "author_loop": loop,
     })
 
 

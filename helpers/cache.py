@@ -4,33 +4,34 @@ Shared stages (a trained model and its outputs for one configuration) are cached
 a chapter that needs another chapter's result recomputes it or finds it here, never in a
 file that exists only because another notebook ran first. A stage's key is its name, its
 configuration without the fields that only change how it is shown (a progress label), and
-a digest of the whole helpers package, so editing any helper retires every cached stage
-instead of serving a result the new code would not compute. The book's own execution
-cache is retired the same way (`python -m helpers.cache BOOK_CACHE`, run by `make book`).
+a digest of the code it runs: the helper modules its function uses, transitively, with its
+own source (`helpers.dependencies`). Editing a module a stage runs retires its entries
+instead of serving a result the new code would not compute; editing any other module keeps
+them. The book's execution cache is retired chapter by chapter the same way
+(`helpers.freshness`).
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
+import inspect
 import os
-import shutil
-import sys
 import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import joblib
 from filelock import FileLock
 
+from helpers.dependencies import helpers_graph
+
 DOWNLOAD_ENV = "LATENT_MARKETS_YFINANCE_DOWNLOAD"
 PACKAGE = Path(__file__).resolve().parent
 # Mark a dataclass field that changes how a computation is shown, not what it computes:
 # `field(default=..., metadata=PRESENTATION)` leaves it out of cache keys.
 PRESENTATION = {"presentation": True}
-DIGEST_FILE = "helpers.digest"
 
 Result = TypeVar("Result")
 
@@ -47,22 +48,6 @@ def cache_root() -> Path:
     return root / "standin" if os.environ.get(DOWNLOAD_ENV) else root
 
 
-@functools.cache
-def code_digest() -> str:
-    """The digest of the helpers package, taken once per process: that of the code a running
-    kernel imported, even if the files change under it."""
-    return package_digest(PACKAGE)
-
-
-def package_digest(package: Path) -> str:
-    """A digest of every Python file of a package, by relative path and content."""
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def computed_fields(value: Any) -> Any:
     """A dataclass (nested ones too) as its type and the fields that decide what it computes."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -77,8 +62,18 @@ def computed_fields(value: Any) -> Any:
     return value
 
 
-def stage_key(name: str, config: Any, digest: str | None = None) -> str:
-    return joblib.hash((name, computed_fields(config), digest or code_digest()))
+def stage_key(name: str, config: Any, digest: str) -> str:
+    return joblib.hash((name, computed_fields(config), digest))
+
+
+def stage_digest(compute: Callable) -> str:
+    """The digest of the code a stage runs, read when it is defined (as its module is imported),
+    so that it names the code a running kernel imported even if the files change under it. A
+    stage defined outside the helpers (in a test) counts every helper module."""
+    graph = helpers_graph()
+    if compute.__module__ in graph.modules and compute.__qualname__ == compute.__name__:
+        return graph.digest(graph.stage_closure(compute.__module__, compute.__name__))
+    return graph.digest(graph.modules, extra=[inspect.getsource(compute)])
 
 
 def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
@@ -116,11 +111,12 @@ def cached_stage(compute: Callable[[Any], Result]) -> Callable[[Any], Result]:
     a warning (see `write_atomically` and `read_or_heal`). Callers that miss the same entry
     at once, in threads or in processes (the runs of a sweep), take a lock file beside it in
     turn: the first computes, the others wait and read, so a stage is never trained twice
-    for one key. `.func` is the uncached stage and `.key(config)` its key.
+    for one key. `.func` is the uncached stage, `.digest` that of the code it runs and
+    `.key(config)` its key.
     """
 
     def key(config) -> str:
-        return stage_key(compute.__qualname__, config)
+        return stage_key(compute.__qualname__, config, stage.digest)
 
     @functools.wraps(compute)
     def stage(config):
@@ -138,32 +134,6 @@ def cached_stage(compute: Callable[[Any], Result]) -> Callable[[Any], Result]:
         return result
 
     stage.func = compute
+    stage.digest = stage_digest(compute)
     stage.key = key
     return stage
-
-
-def retire_if_code_changed(caches: Sequence[Path], digest: str | None = None) -> bool:
-    """Empty the book's caches when the helpers changed since they were filled.
-
-    Jupyter Book keys a chapter's execution by its own text, and Sphinx re-reads only the
-    pages whose text changed; without this a chapter whose helpers changed would be served
-    from its old outputs. `caches` are the execution cache and Sphinx's doctrees; the digest
-    is recorded next to the first. Returns whether they were emptied.
-    """
-    digest = digest or code_digest()
-    record = Path(caches[0]).parent / DIGEST_FILE
-    changed = not record.exists() or record.read_text().strip() != digest
-    if changed:
-        for folder in caches:
-            shutil.rmtree(folder, ignore_errors=True)
-    record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(digest + "\n")
-    return changed
-
-
-if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit("usage: python -m helpers.cache BOOK_CACHE [DOCTREES ...], "
-                 "e.g. _build/.jupyter_cache _build/.doctrees")
-    if retire_if_code_changed([Path(folder) for folder in sys.argv[1:]]):
-        print(f"helpers changed since {sys.argv[1]} was filled (or it is new): every chapter executes afresh")

@@ -1,5 +1,5 @@
 """The book's shared stages, cached on disk: each is a pipeline of `helpers.experiments`
-under a key of its config and the helpers' code (see `helpers.cache`).
+under a key of its config and the code it runs (see `helpers.cache`).
 
 Chapter 3 needs Chapter 2's embeddings, and later chapters need Chapter 3's features.
 Each calls the stage with its config; the first call trains, later calls (in any

@@ -42,7 +42,8 @@ import yaml
 from distributed import Client, LocalCluster, as_completed
 from tqdm.auto import tqdm
 
-from helpers.cache import PACKAGE, package_digest, write_atomically
+from helpers.cache import PACKAGE, write_atomically
+from helpers.freshness import notebook_digest
 from helpers.glued import glued_values
 from helpers.rerun import chapter_path, check_names
 from helpers.validate import InputError
@@ -83,8 +84,9 @@ def run_id(parameters: dict) -> str:
 
 
 def code_digest(notebook: Path) -> str:
-    """What a run's numbers depend on besides its parameters: the helpers and the chapter."""
-    return hashlib.sha256((package_digest(PACKAGE) + notebook.read_text()).encode()).hexdigest()[:16]
+    """What a run's numbers depend on besides its parameters: the chapter and the helpers it
+    imports, transitively."""
+    return hashlib.sha256((notebook_digest(notebook) + notebook.read_text()).encode()).hexdigest()[:16]
 
 
 def git_commit() -> str:

@@ -7,6 +7,8 @@ parameters (prepare_only), and nbval then executes and checks every cell. With -
 every chapter runs on that source: "yfinance" needs the stand-in switched on
 (LATENT_MARKETS_YFINANCE_DOWNLOAD=tests.yfinance_standin:download) and "csv" reads the
 worked example of book/rerun.md, written next to the notebooks by the snippet shown there.
+On the synthetic source each chapter also ends with its injected result (tests/injections.py),
+so that the run nbval makes of the chapter also shows that its checks can fail.
 """
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ import argparse
 from pathlib import Path
 
 import jupytext
+import nbformat
 import papermill
 import yaml
 
 from helpers.data import SOURCES
 from tests.documented import write_example_csv
+from tests.injections import with_injection
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE_PARAMETERS = ROOT / "tests" / "smoke.yml"
@@ -60,6 +64,8 @@ def prepare(output_dir: Path, source: str = "bundled") -> list[Path]:
             progress_bar=False,
         )
         source_notebook.unlink()
+        if source == "synthetic":
+            nbformat.write(with_injection(nbformat.read(target, as_version=4), chapter.stem), target)
         written.append(target)
     return written
 

@@ -45,11 +45,12 @@ def test_documented_rerun_runs(notebook, args, example_dir, tmp_path):
         "LATENT_MARKETS_CACHE": str(tmp_path / "cache"),
     }
     finished = subprocess.run(
-        ["make", "--no-print-directory", "rerun", f"NB={notebook}", f"ARGS=-y {smoke} {documented}"],
+        ["make", "--no-print-directory", "rerun", f"NB={notebook}", f"ARGS=-y {smoke} {documented}",
+         f"RERUNS={tmp_path}"],
         cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600,
     )
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
-    executed = json.loads((ROOT / "_build" / "reruns" / f"{Path(notebook).stem}.ipynb").read_text())
+    executed = json.loads((tmp_path / f"{Path(notebook).stem}.ipynb").read_text())
     injected = executed["metadata"]["papermill"]["parameters"]
     tokens = shlex.split(documented)
     for flag, name in zip(tokens, tokens[1:], strict=False):

@@ -1,78 +1,50 @@
-"""The checks can fail: in each chapter a finding that holds is flipped by injecting a
-result, and the chapter's own check cell, with enforcement on, then stops naming it.
-
-Each chapter runs at its smoke sizes on the synthetic market up to its check cell, in one
-kernel; the check cell is then evaluated twice with enforcement on: as written (the chosen
-finding must hold, so that it is the injection that flips it) and after the injection.
-"""
+"""Every chapter's injected result (tests/injections.py) is in the smoke notebooks nbval runs,
+and the cells that check it fail when the injection does not flip the finding."""
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.injections import INJECTIONS, MARK, injection_cells
 from tests.prepare_smoke import ROOT, prepare
 
 pytestmark = pytest.mark.smoke
 
-# chapter: (the finding to flip, the statement that injects a result contradicting it)
-INJECTIONS = {
-    "01_data": ("fat_tails", "tail_ratio = 0.5"),
-    "02_dense_autoencoder": ("little_over_pca", "max_gain = 0.5"),
-    "03_sparse_features": ("volatility_beats_sparse_on_bursts",
-                           'event_recovery.loc[("volatility_burst", "window volatility"), '
-                           '["minus sparse: estimate", "minus sparse: low", "minus sparse: high"]] '
-                           '= [-0.1, -0.2, -0.05]'),
-    "04_vae_factors": ("posterior_collapse", "sweep = sweep.iloc[::-1]"),
-    "05_conditional_autoencoder": ("oracle_ahead", "oracle_versus_ae = oracle_versus_ae - 1.0"),
-    "06_covariance": ("stress_variance", "stress_variance_ratio = 0.5"),
-    "07_anomalies": ("some_clean", "share_clean = 1.0"),
-    "08_regimes": ("stress_volatility", "stress_vol_ratio = 0.9"),
-    "09_scenarios": ("real_clustering", "acf_real = acf_real * 0"),
-    "10_supervised_autoencoder": ("small_ics", 'averaged_table["mean IC"] = averaged_table["mean IC"] + 0.5'),
-    "11_backtest": ("signal_no_edge",
-                    'ls_sharpe = ls_sharpe.copy()\nls_sharpe[["estimate", "low", "high"]] = [1.0, 0.5, 1.5]'),
-}
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("smoke")
-    prepare(folder, "synthetic")
-    return folder
+CHECK = """from helpers.claims import Above
+findings.claim("big", "The value is above one.", Above(value, 1.0))
+"""
 
 
 def test_every_chapter_has_an_injection():
     assert set(INJECTIONS) == {path.stem for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.md")}
 
 
-def _text(cell) -> str:
-    return "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
+def test_the_synthetic_smoke_notebooks_end_with_their_injection(tmp_path):
+    for path in prepare(tmp_path, "synthetic"):
+        notebook = nbformat.read(path, as_version=4)
+        marked = [cell.source.splitlines()[0] for cell in notebook.cells[-3:]]
+        assert all(MARK in line for line in marked), f"{path.name} does not end with its injection"
+    for path in prepare(tmp_path / "bundled", "bundled"):
+        assert not any(MARK in cell.source for cell in nbformat.read(path, as_version=4).cells)
 
 
-@pytest.mark.parametrize("chapter", sorted(INJECTIONS))
-def test_an_injected_result_fails_the_chapters_check_naming_the_claim(prepared, chapter):
-    key, injection = INJECTIONS[chapter]
-    notebook = nbformat.read(prepared / f"{chapter}.ipynb", as_version=4)
-    code = [position for position, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
-    check = notebook.cells[code[-2]].source
-    assert "findings.claim(" in check, "the second-last code cell declares the chapter's claims"
-    enforced = "from helpers.findings import Findings\nfindings = Findings(enforce=True)\n" + check
-    notebook.cells = notebook.cells[: code[-2]] + [
-        nbformat.v4.new_code_cell(enforced + "\nimport json\n"
-                                  "print(json.dumps(findings.table()[['claim', 'holds']].to_dict('index')))"),
-        nbformat.v4.new_code_cell(injection + "\n" + enforced + "\nfindings.report()"),
-    ]
-    NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
-    errors = [output for cell in notebook.cells[:-1] if cell.cell_type == "code" for output in cell.outputs
-              if output.output_type == "error"]
-    assert not errors, f"{chapter} failed before its check: {errors[0]['ename']}: {errors[0]['evalue']}"
-    claims = json.loads(_text(notebook.cells[-2]).strip().splitlines()[-1])
-    assert claims[key]["holds"], f"{chapter}: {key} must hold before the injection for the test to mean anything"
-    failure = [output for output in notebook.cells[-1].outputs if output.output_type == "error"]
-    assert failure and failure[0]["ename"] == "FindingNotHeld", f"{chapter}: the injected result did not stop the check"
-    assert claims[key]["claim"] in failure[0]["evalue"], f"{chapter}: the failure does not name {key}"
+def run_injection(value: float, injection: str) -> list[str]:
+    """The appended cells on a toy chapter whose one finding is `value > 1`: the errors they raise."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"value = {value}")])
+    INJECTIONS["toy"] = ("big", injection)
+    try:
+        cells = injection_cells("toy", CHECK)
+    finally:
+        del INJECTIONS["toy"]
+    notebook.cells += cells
+    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    return [f"{output['ename']}: {output['evalue']}" for cell in notebook.cells for output in cell.outputs
+            if output.output_type == "error"]
+
+
+def test_the_appended_cells_pass_only_when_the_injection_stops_the_check_naming_the_finding():
+    assert run_injection(2.0, "value = 0.5")[0].startswith("FindingNotHeld"), "the allowed failure"
+    assert len(run_injection(2.0, "value = 0.5")) == 1
+    assert "did not stop the check" in run_injection(2.0, "value = 3.0")[-1]
+    assert "must hold before the injection" in run_injection(0.5, "value = 0.1")[0]
