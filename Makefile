@@ -9,9 +9,9 @@ SMOKE := _build/smoke
 export CHROMIUM ?= /usr/bin/chromium
 
 # The stages that run many kernels or tests at once: a pytest-xdist worker per core, each pinned to
-# one thread of torch and BLAS so that the workers do not fight over the cores.
+# one thread of torch, BLAS and joblib (helpers/threads.py) so that the workers do not fight over the cores.
 PARALLEL := -n auto
-ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 LOKY_MAX_CPU_COUNT=1
 
 # Progress bars are for people at a notebook, not for logs and built pages.
 export TQDM_DISABLE := 1
@@ -33,7 +33,12 @@ book: $(INSTALLED)  ## execute every chapter and build the site into _build/html
 	$(BIN)/python -m helpers.execute . --workers $(BOOK_WORKERS)
 	$(BIN)/jupyter-book build . --builder html $(BUILD_FLAGS)
 
-test: $(CHROMIUM) lint unit notebooks book browser  ## the whole suite, in order, failing on the first failure
+STAGES := lint unit notebooks book browser
+test: $(CHROMIUM) $(INSTALLED)  ## the whole suite, stage by stage, failing on the first failure; prints each stage's time
+	@started=$$(date +%s); for stage in $(STAGES); do \
+		begun=$$(date +%s); $(MAKE) --no-print-directory $$stage || exit 1; \
+		echo "make test: stage $$stage took $$(( $$(date +%s) - begun )) s"; \
+	done; echo "make test: all stages took $$(( $$(date +%s) - started )) s"
 
 # What pip cannot install: Debian's Chromium, with apt when running as root, else one clear line.
 $(CHROMIUM):
@@ -51,7 +56,7 @@ lint: $(INSTALLED)  ## ruff over the helpers, tests, benchmarks and the book's S
 	$(BIN)/ruff check helpers tests bench book/_ext
 
 unit: $(INSTALLED)
-	$(ONE_THREAD) $(BIN)/python -m pytest $(PARALLEL) tests -m "not browser and not documented and not built and not smoke"
+	$(ONE_THREAD) $(BIN)/python -m pytest $(PARALLEL) --dist loadscope tests -m "not browser and not documented and not built and not smoke"
 
 # Every chapter on every source; yfinance answers from the test suite's stand-in, never the
 # network, and its downloads and stages are cached apart (helpers.cache).
@@ -67,7 +72,7 @@ notebooks: $(INSTALLED)  ## every chapter on every source at smoke sizes, checke
 	done
 	$(STANDIN) $(ONE_THREAD) $(BIN)/python -m pytest $(PARALLEL) --dist loadfile --nbval-lax --nbval-current-env \
 		-p no:cacheprovider $(SMOKE)
-	$(STANDIN) $(ONE_THREAD) $(BIN)/python -m pytest $(PARALLEL) tests -m "documented or smoke"
+	$(STANDIN) $(ONE_THREAD) $(BIN)/python -m pytest $(PARALLEL) --dist loadgroup tests -m "documented or smoke"
 
 browser: $(INSTALLED)  ## headless Chromium over every page of _build/html, and checks of the executed chapters
 	$(BIN)/python -m pytest tests -m "browser or built"

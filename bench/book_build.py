@@ -2,8 +2,9 @@
 
 Cold: the execution cache, the stage cache (trained models), the robustness page's sweep
 runs and the built site are removed first, so every chapter runs at its full parameters
-and trains everything it needs. Warm: the same build again with nothing changed. Chapter times come from the
-execution cache that Jupyter Book fills. The author's loop: a one-line edit to
+and trains everything it needs, one chapter at a time, so that each chapter's time is its
+own (`make book` runs them on a worker per core). Warm: the same build again with nothing
+changed. Chapter times come from the execution cache. The author's loop: a one-line edit to
 helpers/analysis/regimes.py, then one to helpers/plots.py as well, each followed by a build,
 which shows what each edit executes again and how long it takes; both files are restored
 at the end (so the next build executes their dependents once more). Machines differ, so
@@ -16,6 +17,7 @@ a chapter 4.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -36,18 +38,21 @@ EDITS = (Path("helpers/analysis/regimes.py"), Path("helpers/plots.py"))  # edite
 EDIT_LINE = "\n# bench.book_build: a one-line edit, removed when the benchmark ends\n"
 JUPYTER_BOOK = str(Path(sys.executable).parent / "jupyter-book")
 COMMAND = [JUPYTER_BOOK, "build", ".", "--builder", "html", "-W", "-n", "--keep-going"]
+WORKERS = os.cpu_count() or 1  # as `make book`
 
 
-def build() -> float:
-    """Seconds of one build; a failed build stops the benchmark with the warnings that failed it."""
+def build(workers: int = WORKERS) -> float:
+    """Seconds of one build as `make book` runs it (the out-of-date chapters executed ahead on
+    `workers` processes, then the site); a failed build stops the benchmark with the warnings
+    that failed it."""
     start = time.perf_counter()
-    finished = subprocess.run(COMMAND, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if finished.returncode != 0:
-        log = (finished.stdout + finished.stderr).splitlines()
-        problems = [line for line in log if "WARNING" in line or "ERROR" in line] or log[-20:]
-        raise SystemExit("the book build failed, so no time is reported:\n" + "\n".join(problems))
-    return seconds
+    for command in ([sys.executable, "-m", "helpers.execute", ".", "--workers", str(workers)], COMMAND):
+        finished = subprocess.run(command, capture_output=True, text=True)
+        if finished.returncode != 0:
+            log = (finished.stdout + finished.stderr).splitlines()
+            problems = [line for line in log if "WARNING" in line or "ERROR" in line] or log[-20:]
+            raise SystemExit("the book build failed, so no time is reported:\n" + "\n".join(problems))
+    return time.perf_counter() - start
 
 
 def reference_seconds() -> float:
@@ -99,7 +104,7 @@ def main() -> None:
     for folder in (CACHE, cache_root() / "stages", BUILD / "sweeps", BUILD / "html", BUILD / "jupyter_execute",
                    BUILD / ".doctrees"):
         shutil.rmtree(folder, ignore_errors=True)
-    cold = build()
+    cold = build(workers=1)  # one chapter at a time, so each chapter's time is its own
     chapters = {
         Path(record.uri).name: record.data["execution_seconds"] for record in get_cache(str(CACHE)).list_cache_records()
     }

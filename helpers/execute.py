@@ -6,8 +6,10 @@ build (`make book` does), this finds the chapters that have no valid execution
 execution failed), executes them on a pool of worker processes, one kernel each, and puts
 each success in the cache and on record as Jupyter Book itself would, so the build reads
 them from the cache. A chapter that fails here is left out of the cache, and the build
-executes it again and reports its error as usual. With more than one worker each kernel is
-pinned to one thread of torch and BLAS, so the kernels do not fight over the cores.
+executes it again and reports its error as usual. Each kernel is pinned to one thread of
+torch, BLAS and joblib, so that kernels side by side do not fight over the cores and a
+chapter computes the same numbers however many workers run; progress bars are off, as in
+the build (book/_ext/quiet_execution.py).
 
     python -m helpers.execute BOOK_FOLDER [--workers N]
 """
@@ -28,8 +30,7 @@ from jupyter_cache.executors.utils import single_nb_execution
 
 from helpers.dependencies import ImportGraph, helpers_graph
 from helpers.freshness import ExecutionRecord, is_notebook, read_notebook
-
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+from helpers.threads import pin_threads
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,9 @@ def unexecuted(book: Book) -> tuple[list[Path], dict[Path, str]]:
     return missing, dict(retired.digests)
 
 
-def _pin_threads() -> None:
-    os.environ.update(ONE_THREAD)
+def _start_worker() -> None:
+    pin_threads(1)
+    os.environ.setdefault("TQDM_DISABLE", "1")
 
 
 def execute_page(page: Path, timeout: int) -> tuple[Path, str | None, float, str]:
@@ -106,7 +108,7 @@ def execute_ahead(book: Book, workers: int) -> dict[Path, str | None]:
     cache, record, outcomes = get_cache(str(book.cache)), ExecutionRecord(book.cache), {}
     names = ", ".join(page.relative_to(book.root).as_posix() for page in pages)
     print(f"executing {len(pages)} pages on {workers} workers: {names}", flush=True)
-    with multiprocessing.get_context("spawn").Pool(workers, initializer=_pin_threads if workers > 1 else None) as pool:
+    with multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker) as pool:
         runs = pool.imap_unordered(_execute_args, [(page, book.timeout) for page in pages])
         for page, error, seconds, executed in runs:
             outcomes[page] = error

@@ -46,12 +46,11 @@ from helpers.cache import PACKAGE, write_atomically
 from helpers.freshness import notebook_digest
 from helpers.glued import glued_values
 from helpers.rerun import chapter_path, check_names
+from helpers.threads import pin_threads
 from helpers.validate import InputError
 
 GRID_KEYS = ("product", "rows", "fixed")
 RECORD = "record.json"
-# Each run pinned to this many threads of torch, BLAS and joblib: a worker per core, a thread per worker.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LOKY_MAX_CPU_COUNT")
 
 
 def grid_runs(grid: dict) -> list[dict]:
@@ -111,7 +110,8 @@ def execute_run(notebook: str, parameters: dict, folder: str, digest: str, commi
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     executed = folder / "notebook.ipynb"
-    os.environ.update({name: str(threads) for name in THREAD_VARIABLES} | {"TQDM_DISABLE": "1"})
+    pin_threads(threads)
+    os.environ["TQDM_DISABLE"] = "1"
     started = time.perf_counter()
     try:
         papermill.execute_notebook(notebook, executed, parameters=parameters, cwd=str(PACKAGE.parent / "notebooks"),

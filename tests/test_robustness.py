@@ -7,9 +7,11 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from helpers.sweep import THREAD_VARIABLES, execute_run
+from helpers.sweep import execute_run
+from helpers.threads import THREAD_VARIABLES
 
-pytestmark = pytest.mark.smoke
+# One worker runs the whole module, so its chapters execute once (make notebooks: --dist loadgroup).
+pytestmark = [pytest.mark.smoke, pytest.mark.xdist_group("robustness")]
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = {"seed": 0, "synthetic_assets": 20, "synthetic_days": 800, "max_epochs": 10}
 CHAPTERS = {

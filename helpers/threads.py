@@ -1,0 +1,13 @@
+"""One thread per worker process: where several kernels share the cores (the runs of a sweep,
+the chapters executed ahead of a build), each is capped so that they do not fight over them."""
+from __future__ import annotations
+
+import os
+
+# torch and BLAS (OpenMP, MKL, OpenBLAS) and joblib's process pools read these when they start.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LOKY_MAX_CPU_COUNT")
+
+
+def pin_threads(threads: int = 1) -> None:
+    """Cap this process's later imports, and every kernel it starts, at `threads` threads."""
+    os.environ.update({name: str(threads) for name in THREAD_VARIABLES})
