@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import inspect
 import os
 import tempfile
@@ -32,6 +33,9 @@ PACKAGE = Path(__file__).resolve().parent
 # Mark a dataclass field that changes how a computation is shown, not what it computes:
 # `field(default=..., metadata=PRESENTATION)` leaves it out of cache keys.
 PRESENTATION = {"presentation": True}
+# Mark a field that names a file the computation reads (a reader's csv of closes): cache keys
+# hold the digest of the file's content beside its path, so an edited file retires the entry.
+INPUT_FILE = {"input_file": True}
 
 Result = TypeVar("Result")
 
@@ -48,11 +52,20 @@ def cache_root() -> Path:
     return root / "standin" if os.environ.get(DOWNLOAD_ENV) else root
 
 
+def file_digest(path: str | os.PathLike | None) -> tuple[Any, str | None]:
+    """A path with the digest of the file's content (None where there is no file)."""
+    if path is None or not Path(path).is_file():
+        return path, None
+    return str(path), hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def computed_fields(value: Any) -> Any:
-    """A dataclass (nested ones too) as its type and the fields that decide what it computes."""
+    """A dataclass (nested ones too) as its type and the fields that decide what it computes,
+    with the content of the files it reads."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {
-            f.name: computed_fields(getattr(value, f.name))
+            f.name: file_digest(getattr(value, f.name)) if f.metadata.get("input_file")
+            else computed_fields(getattr(value, f.name))
             for f in dataclasses.fields(value)
             if not f.metadata.get("presentation")
         }

@@ -14,6 +14,7 @@ import pytest
 
 from helpers import cache
 from helpers.cache import cached_stage, stage_key
+from helpers.data import MarketSpec, WindowSpec
 from helpers.experiments.embeddings import DenseStageConfig
 from helpers.train import TrainConfig
 
@@ -104,3 +105,13 @@ def test_processes_that_miss_one_stage_together_compute_it_once(tmp_path):
     outputs = [process.communicate(timeout=120)[0].strip() for process in processes]
     assert outputs == ["49"] * 3 and all(process.returncode == 0 for process in processes)
     assert len((tmp_path / "calls").read_text().split()) == 1, "one process trained, the others read its entry"
+
+
+def test_a_key_follows_the_content_of_the_file_a_stage_reads(tmp_path):
+    closes = tmp_path / "closes.csv"
+    closes.write_text("date,A,B\n2020-01-01,1,2\n")
+    config = DenseStageConfig(windows=WindowSpec(market=MarketSpec(source="csv", prices_path=str(closes))))
+    before = stage_key("dense_stage", config, "code")
+    assert stage_key("dense_stage", config, "code") == before
+    closes.write_text("date,A,B\n2020-01-01,1,3\n")
+    assert stage_key("dense_stage", config, "code") != before, "an edited file of closes retires the entry"

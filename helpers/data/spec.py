@@ -3,11 +3,12 @@ the stage cache hashes them. Fields are keyword-only, so a new field can never s
 meaning of an old call."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
+from helpers.cache import INPUT_FILE
 from helpers.data.market import MarketData
 from helpers.data.sources import SOURCES, load
 from helpers.data.truth import MIN_DAYS, VARIANTS, SyntheticConfig
@@ -23,7 +24,7 @@ class MarketSpec:
     tickers: tuple[str, ...] | None = None  # None: the source's default universe
     start: str | None = None
     end: str | None = None
-    prices_path: str | None = None  # used by source="csv" only: the reader's file of closes
+    prices_path: str | None = field(default=None, metadata=INPUT_FILE)  # source="csv" only: the reader's closes
     synthetic_assets: int = 60  # used by source="synthetic" only
     synthetic_days: int = 2520
     synthetic_variant: str = "default"  # or another name in helpers.data.truth.VARIANTS
