@@ -9,9 +9,9 @@ SMOKE := _build/smoke
 export CHROMIUM ?= /usr/bin/chromium
 
 # The stages that run many kernels or tests at once: a pytest-xdist worker per core, each pinned to
-# one thread of torch, BLAS and joblib (helpers/threads.py) so that the workers do not fight over the cores.
+# one thread of torch, BLAS, joblib and numba (helpers/threads.py) so that the workers do not fight over the cores.
 PARALLEL := -n auto
-ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 LOKY_MAX_CPU_COUNT=1
+ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 LOKY_MAX_CPU_COUNT=1 NUMBA_NUM_THREADS=1
 
 # Progress bars are for people at a notebook, not for logs and built pages.
 export TQDM_DISABLE := 1

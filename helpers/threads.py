@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 
-# torch and BLAS (OpenMP, MKL, OpenBLAS) and joblib's process pools read these when they start.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LOKY_MAX_CPU_COUNT")
+# torch and BLAS (OpenMP, MKL, OpenBLAS), joblib's process pools and numba's threads (umap-learn's
+# nearest neighbours, whose idle threads spin) read these when they start.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LOKY_MAX_CPU_COUNT",
+                    "NUMBA_NUM_THREADS")
 
 
 def pin_threads(threads: int = 1) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from helpers.execute import Book, execute_ahead
 from helpers.freshness import ExecutionRecord, declared_runs, is_notebook, notebook_code
+from helpers.threads import THREAD_VARIABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
@@ -139,3 +140,8 @@ def test_a_chapter_that_fails_ahead_is_left_to_the_build(book):
     log = build(book)
     assert "page_a.md: Executing notebook" in log.stdout + log.stderr
     assert shown(book, "page_a") is None and shown(book, "page_b").startswith("beta=2")
+
+
+def test_the_makefile_pins_every_thread_variable_the_helpers_pin():
+    line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith("ONE_THREAD :="))
+    assert {f"{name}=1" for name in THREAD_VARIABLES} == set(line.split(":=")[1].split())
