@@ -39,20 +39,23 @@ EDIT_LINE = "\n# bench.book_build: a one-line edit, removed when the benchmark e
 JUPYTER_BOOK = str(Path(sys.executable).parent / "jupyter-book")
 COMMAND = [JUPYTER_BOOK, "build", ".", "--builder", "html", "-W", "-n", "--keep-going"]
 WORKERS = os.cpu_count() or 1  # as `make book`
+EXECUTING = "executing "  # helpers.execute's line naming the pages it executes
 
 
-def build(workers: int = WORKERS) -> float:
+def build(workers: int = WORKERS) -> tuple[float, list[str]]:
     """Seconds of one build as `make book` runs it (the out-of-date chapters executed ahead on
-    `workers` processes, then the site); a failed build stops the benchmark with the warnings
-    that failed it."""
-    start = time.perf_counter()
+    `workers` processes, then the site), and the pages it executed; a failed build stops the
+    benchmark with the warnings that failed it."""
+    start, executed = time.perf_counter(), []
     for command in ([sys.executable, "-m", "helpers.execute", ".", "--workers", str(workers)], COMMAND):
         finished = subprocess.run(command, capture_output=True, text=True)
         if finished.returncode != 0:
             log = (finished.stdout + finished.stderr).splitlines()
             problems = [line for line in log if "WARNING" in line or "ERROR" in line] or log[-20:]
             raise SystemExit("the book build failed, so no time is reported:\n" + "\n".join(problems))
-    return time.perf_counter() - start
+        executed += [Path(name).name for line in finished.stdout.splitlines() if line.startswith(EXECUTING)
+                     for name in line.split(": ", 1)[1].split(", ")]
+    return time.perf_counter() - start, executed
 
 
 def reference_seconds() -> float:
@@ -67,21 +70,10 @@ def against(seconds: float, reference: float, budget: float) -> str:
     return f"{seconds:.1f} s = {ratio:.1f}x the reference loop (budget {budget:g}x{verdict})"
 
 
-def executions() -> dict[str, set[int]]:
-    """Each page's cached executions, by page name."""
-    found: dict[str, set[int]] = {}
-    for record in get_cache(str(CACHE)).list_cache_records():
-        found.setdefault(Path(record.uri).name, set()).add(record.pk)
-    return found
-
-
 def after_edit(path: Path) -> tuple[float, list[str]]:
     """Add one line to a helper, build, and return the build's seconds and the pages it executed."""
-    before = executions()
     path.write_text(path.read_text() + EDIT_LINE)
-    seconds = build()
-    after = executions()
-    return seconds, sorted(page for page, records in after.items() if records - before.get(page, set()))
+    return build()
 
 
 def author_loop(reference: float) -> dict:
@@ -104,11 +96,11 @@ def main() -> None:
     for folder in (CACHE, cache_root() / "stages", BUILD / "sweeps", BUILD / "html", BUILD / "jupyter_execute",
                    BUILD / ".doctrees"):
         shutil.rmtree(folder, ignore_errors=True)
-    cold = build(workers=1)  # one chapter at a time, so each chapter's time is its own
+    cold, _ = build(workers=1)  # one chapter at a time, so each chapter's time is its own
     chapters = {
         Path(record.uri).name: record.data["execution_seconds"] for record in get_cache(str(CACHE)).list_cache_records()
     }
-    warm = build()
+    warm, _ = build()
     print(f"reference loop (bench.train_speed, this run): {reference:.1f} s")
     print(f"cold build: {against(cold, reference, BOOK_BUDGET)}; warm rebuild: {warm:.1f} s")
     for name, seconds in sorted(chapters.items()):

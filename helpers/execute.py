@@ -7,9 +7,9 @@ execution failed), executes them on a pool of worker processes, one kernel each,
 each success in the cache and on record as Jupyter Book itself would, so the build reads
 them from the cache. A chapter that fails here is left out of the cache, and the build
 executes it again and reports its error as usual. Each kernel is pinned to one thread of
-torch, BLAS and joblib, so that kernels side by side do not fight over the cores and a
-chapter computes the same numbers however many workers run; progress bars are off, as in
-the build (book/_ext/quiet_execution.py).
+torch, BLAS, joblib and numba (`helpers.threads`), so that kernels side by side do not
+fight over the cores and a chapter runs on one thread however many workers there are;
+progress bars are off, as in the build (book/_ext/quiet_execution.py).
 
     python -m helpers.execute BOOK_FOLDER [--workers N]
 """
