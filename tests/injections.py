@@ -43,8 +43,8 @@ def check_cell(notebook: nbformat.NotebookNode) -> str:
     return check
 
 
-def injection_cells(chapter: str, check: str) -> list[nbformat.NotebookNode]:
-    key, injection = INJECTIONS[chapter]
+def injection_cells(chapter: str, key: str, injection: str, check: str) -> list[nbformat.NotebookNode]:
+    """The three cells that flip `key` in `chapter` by running `injection` before its `check` cell."""
     before = (f"# {MARK}: {key} holds before the injection\nimport sys\nsys.last_value = None\n{ENFORCED}{check}\n"
               f"_injected = findings.table().loc[{key!r}]\n"
               f"assert _injected['holds'], '{chapter}: {key} must hold before the injection for the test to mean "
@@ -59,5 +59,5 @@ def injection_cells(chapter: str, check: str) -> list[nbformat.NotebookNode]:
 
 
 def with_injection(notebook: nbformat.NotebookNode, chapter: str) -> nbformat.NotebookNode:
-    notebook.cells = notebook.cells + injection_cells(chapter, check_cell(notebook))
+    notebook.cells = notebook.cells + injection_cells(chapter, *INJECTIONS[chapter], check_cell(notebook))
     return notebook

@@ -32,12 +32,7 @@ def test_the_synthetic_smoke_notebooks_end_with_their_injection(tmp_path):
 def run_injection(value: float, injection: str) -> list[str]:
     """The appended cells on a toy chapter whose one finding is `value > 1`: the errors they raise."""
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"value = {value}")])
-    INJECTIONS["toy"] = ("big", injection)
-    try:
-        cells = injection_cells("toy", CHECK)
-    finally:
-        del INJECTIONS["toy"]
-    notebook.cells += cells
+    notebook.cells += injection_cells("toy", "big", injection, CHECK)
     NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True).execute()
     return [f"{output['ename']}: {output['evalue']}" for cell in notebook.cells for output in cell.outputs
             if output.output_type == "error"]
