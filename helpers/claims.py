@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Real
 
 from helpers.validate import InputError
 
@@ -20,7 +21,7 @@ NUMBERS = ("estimate", "baseline", "low", "high")
 def _finite(rule, *names: str) -> None:
     for name in names:
         value = getattr(rule, name)
-        if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value):
+        if not isinstance(value, Real) or isinstance(value, bool) or math.isnan(value):
             raise InputError(f"{type(rule).__name__}.{name}={value!r}; expected a number")
 
 
@@ -112,45 +113,148 @@ class Between:
         return f"{self.low:.4g} < {self.estimate:.4g} < {self.high:.4g}"
 
 
+Z_95, Z_90 = 1.959963984540054, 1.6448536269514722  # two-sided normal quantiles
+
+
+def interval_90(estimate: float, low: float, high: float) -> tuple[float, float]:
+    """The 90% interval of a difference from its 95% interval: each side's distance from the
+    estimate scaled by the normal quantiles' ratio. For a Student-t interval over replications
+    this is slightly wider than the exact 90% interval (so an equivalence read from it is
+    conservative); for a block-bootstrap percentile interval it assumes the resampled
+    differences are near normal in the centre."""
+    ratio = Z_90 / Z_95
+    return estimate - ratio * (estimate - low), estimate + ratio * (high - estimate)
+
+
+def needed_to_settle(low: float, high: float, margin: float, n: float, *, estimate: float) -> int:
+    """Roughly how many units (markets, seeds, years) would settle an inconclusive difference
+    at the spread seen over `n` units, if the estimate stayed where it is: n (h / t)^2, where
+    h is the 95% interval's half-width and t the half-width that would settle it, the nearer
+    of |estimate| (the interval then excludes zero) and margin - |estimate| (it then fits
+    inside the margin). At a zero estimate t is the margin itself."""
+    target = max(abs(estimate), margin - abs(estimate))
+    return max(1, math.ceil(n * ((high - low) / 2 / target) ** 2))
+
+
+def _decimals(margin: float) -> int:
+    """Decimals that show a difference to a tenth of its margin."""
+    return max(0, 1 - math.floor(math.log10(margin)))
+
+
+def margin_verdict(estimate: float, low: float, high: float, margin: float) -> str:
+    """How a difference with its 95% interval reads against a margin of practical relevance:
+    'higher' or 'lower' when the 95% interval excludes zero; 'equivalent' when the 90%
+    interval lies inside minus to plus the margin (two one-sided tests at 5%); else
+    'inconclusive'."""
+    if low > 0:
+        return "higher"
+    if high < 0:
+        return "lower"
+    low_90, high_90 = interval_90(estimate, low, high)
+    return "equivalent" if -margin < low_90 and high_90 < margin else "inconclusive"
+
+
 @dataclass(frozen=True)
-class ExcludesZero:
-    """A difference whose interval (low, high) lies wholly on one side of zero: on `side`
-    ('above' or 'below') when the sentence says which, on either side otherwise."""
+class _Settled:
+    """A difference (estimate and 95% interval, measured over `n` units such as markets,
+    seeds or years) read against a margin of practical relevance declared before the result;
+    the claim holds when the reading is the one the sentence states."""
 
     estimate: float
     low: float
     high: float
-    side: str = "either"
+    margin: float
+    n: float
+    unit: str = "markets"
+    stated = ""
 
     def __post_init__(self) -> None:
-        _finite(self, "estimate", "low", "high")
+        _finite(self, "estimate", "low", "high", "margin", "n")
         if self.low > self.high:
             raise InputError(f"interval ({self.low!r}, {self.high!r}); expected low <= high")
-        if self.side not in ("either", "above", "below"):
-            raise InputError(f"side={self.side!r}; expected 'either', 'above' or 'below'")
+        if self.margin <= 0:
+            raise InputError(f"margin={self.margin!r}; expected a positive difference that matters in practice")
+        if self.n <= 0:
+            raise InputError(f"n={self.n!r}; expected the positive number of {self.unit} the interval is over")
+
+    @property
+    def verdict(self) -> str:
+        return margin_verdict(self.estimate, self.low, self.high, self.margin)
 
     @property
     def holds(self) -> bool:
-        return {"above": self.low > 0, "below": self.high < 0, "either": self.low > 0 or self.high < 0}[self.side]
+        return self.verdict == self.stated
+
+    @property
+    def needed(self) -> int:
+        return needed_to_settle(self.low, self.high, self.margin, self.n, estimate=self.estimate)
+
+    @property
+    def p_value(self) -> float:
+        """Two-sided p-value of a zero difference, read off the 95% interval as if the
+        estimate were normal with the interval's half-width over 1.96 as its standard error:
+        the p-value that goes with the interval the verdict uses."""
+        if self.high == self.low:
+            return 0.0 if self.estimate != 0 else 1.0
+        error = (self.high - self.low) / (2 * Z_95)
+        return math.erfc(abs(self.estimate) / error / math.sqrt(2))
 
     def numbers(self) -> dict[str, float]:
         return {"estimate": self.estimate, "baseline": 0.0, "low": self.low, "high": self.high}
 
     def describe(self) -> str:
-        where = "excludes 0" if self.side == "either" else f"lies {self.side} 0"
-        return f"{self.estimate:+.4g} ({self.low:+.4g} to {self.high:+.4g}) {where}"
+        return settled_sentence(self.estimate, self.low, self.high, self.margin, self.n, self.unit)
 
 
 @dataclass(frozen=True)
-class IncludesZero(ExcludesZero):
-    """A difference whose interval straddles zero: the two cannot be told apart."""
+class Higher(_Settled):
+    """The difference is above zero: its 95% interval excludes zero from below."""
 
-    @property
-    def holds(self) -> bool:
-        return self.low <= 0 <= self.high
+    stated = "higher"
 
-    def describe(self) -> str:
-        return f"{self.estimate:+.4g} ({self.low:+.4g} to {self.high:+.4g}) includes 0"
+
+@dataclass(frozen=True)
+class Lower(_Settled):
+    """The difference is below zero: its 95% interval excludes zero from above."""
+
+    stated = "lower"
+
+
+@dataclass(frozen=True)
+class Equivalent(_Settled):
+    """The difference is smaller than the margin either way: its 90% interval lies inside
+    (-margin, margin)."""
+
+    stated = "equivalent"
+
+
+@dataclass(frozen=True)
+class Inconclusive(_Settled):
+    """The data neither separate the two nor bound their difference by the margin; the
+    sentence says how many more units would."""
+
+    stated = "inconclusive"
+
+
+def settled_sentence(estimate: float, low: float, high: float, margin: float, n: float, unit: str) -> str:
+    """The words the prose uses for a difference read against its margin (see `margin_verdict`)."""
+    places = _decimals(margin)
+
+    def shown(value: float) -> str:
+        return f"{value:+.{places}f}"
+
+    numbers = f"{shown(estimate)} (95% interval {shown(low)} to {shown(high)})"
+    verdict = margin_verdict(estimate, low, high, margin)
+    if verdict in ("higher", "lower"):
+        clears = "clearing" if abs(estimate) >= margin else "but inside"
+        return f"{verdict}: {numbers}, {clears} the margin of {margin:g}"
+    if verdict == "equivalent":
+        low_90, high_90 = interval_90(estimate, low, high)
+        return (f"equivalent within the margin of {margin:g}: {shown(estimate)} "
+                f"(90% interval {shown(low_90)} to {shown(high_90)})")
+    needed = needed_to_settle(low, high, margin, n, estimate=estimate)
+    return (f"inconclusive: {numbers} over {n:.3g} {unit}; about {needed:,} {unit} would settle it "
+            f"at this spread (margin {margin:g})")
 
 
 @dataclass(frozen=True)
@@ -218,18 +322,24 @@ def measured(rule, *numbers: float, missing: str = "a number it needs is missing
     return rule(*numbers)
 
 
-RULES = (Above, Below, AtMost, Within, Between, ExcludesZero, IncludesZero, EverySeed, NotMeasured)
+def brief_verdict(interval, margin: float, n: float, unit: str) -> str:
+    """A difference's verdict against its margin in a few words, for a summary; the full
+    sentence, with its interval, is `difference_verdict`."""
+    estimate, low, high = (float(interval[key]) for key in ("estimate", "low", "high"))
+    verdict = margin_verdict(estimate, low, high, margin)
+    if verdict == "inconclusive":
+        needed = needed_to_settle(low, high, margin, n, estimate=estimate)
+        return f"inconclusive (about {needed:,} {unit} would settle it)"
+    if verdict == "equivalent":
+        return f"equivalent within the margin of {margin:g}"
+    return f"{verdict}, {'clearing' if abs(estimate) >= margin else 'but inside'} the margin of {margin:g}"
 
 
-def difference_verdict(interval) -> str:
-    """How the prose reads a paired 95% interval of a difference (anything with "low" and
-    "high", such as a row of a bootstrap table): lower, higher, or not distinguishable, the
-    words the book uses wherever an interval decides."""
-    low, high = float(interval["low"]), float(interval["high"])
-    if low > high:
-        raise InputError(f"interval ({low!r}, {high!r}); expected low <= high")
-    if high < 0:
-        return "lower, with a 95% interval that excludes zero"
-    if low > 0:
-        return "higher, with a 95% interval that excludes zero"
-    return "not distinguishable: the 95% interval of the difference includes zero"
+RULES = (Above, Below, AtMost, Within, Between, Higher, Lower, Equivalent, Inconclusive, EverySeed, NotMeasured)
+
+
+def difference_verdict(interval, margin: float, n: float, unit: str) -> str:
+    """`settled_sentence` for a row of an interval table (anything with "estimate", "low" and
+    "high", such as a row of a bootstrap table)."""
+    return _Settled(float(interval["estimate"]), float(interval["low"]), float(interval["high"]), margin, n,
+                    unit).describe()

@@ -3,23 +3,30 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
+import numpy as np
 import pytest
 
+from helpers.analysis.replications import replication_interval
 from helpers.claims import (
     RULES,
     Above,
     AtMost,
     Below,
     Between,
+    Equivalent,
     EverySeed,
-    ExcludesZero,
-    IncludesZero,
+    Higher,
+    Inconclusive,
+    Lower,
     NotMeasured,
     Within,
+    brief_verdict,
     difference_verdict,
     every_seed,
+    interval_90,
+    margin_verdict,
     measured,
+    needed_to_settle,
 )
 from helpers.findings import FindingNotHeld, Findings, InvariantBroken
 
@@ -32,11 +39,10 @@ CASES = [
     (AtMost(32, 32), AtMost(33, 32)),
     (Within(4.0, 4.0 + 1e-12, margin=1e-9), Within(4.0, 4.01, margin=1e-9)),
     (Between(0.86, 0.6, 0.95), Between(0.97, 0.6, 0.95)),
-    (ExcludesZero(0.12, 0.02, 0.2), ExcludesZero(0.12, -0.01, 0.2)),
-    (ExcludesZero(-0.3, -0.5, -0.1), ExcludesZero(-0.3, -0.5, 0.1)),
-    (ExcludesZero(-0.3, -0.5, -0.1, side="below"), ExcludesZero(0.3, 0.1, 0.5, side="below")),
-    (ExcludesZero(0.3, 0.1, 0.5, side="above"), ExcludesZero(-0.3, -0.5, -0.1, side="above")),
-    (IncludesZero(0.11, -0.01, 0.25), IncludesZero(0.11, 0.01, 0.25)),
+    (Higher(0.12, 0.02, 0.2, 0.01, 10), Higher(0.12, -0.01, 0.2, 0.01, 10)),
+    (Lower(-0.3, -0.5, -0.1, 0.1, 10), Lower(-0.3, -0.5, 0.1, 0.1, 10)),
+    (Equivalent(0.001, -0.004, 0.006, 0.01, 10), Equivalent(0.001, -0.004, 0.012, 0.01, 10)),
+    (Inconclusive(0.001, -0.004, 0.012, 0.01, 10), Inconclusive(0.001, -0.004, 0.006, 0.01, 10)),
     (EverySeed((0.049, 0.053, 0.05)), EverySeed((0.049, -0.001, 0.05))),
     (EverySeed((-0.01, -0.02), side="below"), EverySeed((-0.01, 0.02), side="below")),
 ]
@@ -68,8 +74,9 @@ def test_a_claim_without_numbers_does_not_hold_and_says_why():
     (lambda: Above(float("nan"), 0.0), "Above.estimate=nan"),
     (lambda: Above("0.1", 0.0), "Above.estimate='0.1'"),
     (lambda: Between(0.5, 0.9, 0.1), "low < high"),
-    (lambda: ExcludesZero(0.1, 0.3, 0.2), "expected low <= high"),
-    (lambda: ExcludesZero(0.1, 0.0, 0.2, side="up"), "side='up'"),
+    (lambda: Higher(0.1, 0.3, 0.2, 0.01, 10), "expected low <= high"),
+    (lambda: Equivalent(0.0, -0.1, 0.1, 0.0, 10), "margin=0.0; expected a positive"),
+    (lambda: Inconclusive(0.0, -0.1, 0.1, 0.01, 0, "years"), "n=0; expected the positive number of years"),
     (lambda: EverySeed(()), "at least one seed"),
     (lambda: EverySeed((0.1,), side="left"), "side='left'"),
     (lambda: EverySeed((0.1, float("nan"))), "hold NaN"),
@@ -115,9 +122,65 @@ def test_the_records_a_results_page_gathers_carry_every_number_or_none():
     assert ordering["low"] is None and ordering["estimate"] == 3.6 and ordering["holds"]
 
 
-def test_the_verdict_of_an_interval_follows_its_sign():
-    assert difference_verdict({"low": -0.3, "high": -0.1}).startswith("lower")
-    assert difference_verdict({"low": 0.1, "high": 0.3}).startswith("higher")
-    assert difference_verdict(pd.Series({"low": -0.1, "high": 0.3})).startswith("not distinguishable")
+@pytest.mark.parametrize(("low", "high", "verdict"), [
+    (0.0001, 0.3, "higher"), (-0.0001, 0.3, "inconclusive"),
+    (-0.3, -0.0001, "lower"), (-0.3, 0.0001, "inconclusive"),
+    # the 90% interval of (-0.0118, 0.0118) is (-0.0099, 0.0099): inside a margin of 0.01; a little wider is not
+    (-0.0118, 0.0118, "equivalent"), (-0.0122, 0.0122, "inconclusive"),
+])
+def test_each_line_of_the_margin_verdict_flips_it(low, high, verdict):
+    estimate = (low + high) / 2
+    assert margin_verdict(estimate, low, high, margin=0.01) == verdict
+
+
+def test_the_90_percent_interval_keeps_an_asymmetric_interval_asymmetric():
+    low_90, high_90 = interval_90(0.1, 0.0, 0.3)
+    assert 0.0 < low_90 < 0.1 < high_90 < 0.3
+    assert (high_90 - 0.1) / (0.1 - low_90) == pytest.approx(2.0)
+
+
+def planted_markets(difference: float, n_markets: int, spread: float = 0.02, seed: int = 0):
+    """Per-market differences of known mean, as a study over markets would measure them."""
+    values = np.random.default_rng(seed).normal(difference, spread, n_markets)
+    return replication_interval(values)
+
+
+def test_planted_differences_are_read_at_their_size():
+    margin = 0.01
+    ahead = planted_markets(2 * margin, 20)
+    assert margin_verdict(*ahead, margin) == "higher"
+    assert difference_verdict(ahead, margin, 20, "markets").endswith("clearing the margin of 0.01")
+    assert margin_verdict(*planted_markets(0.0, 200), margin) == "equivalent"
+    few = planted_markets(0.0, 4)
+    assert margin_verdict(*few, margin) == "inconclusive"
+    needed = needed_to_settle(few["low"], few["high"], margin, 4, estimate=few["estimate"])
+    assert f"about {needed:,} markets would settle it" in difference_verdict(few, margin, 4, "markets")
+
+
+def test_the_number_that_would_settle_it_shrinks_the_interval_to_the_margin():
+    assert needed_to_settle(-0.02, 0.02, 0.01, 10, estimate=0.0) == 40
+    assert needed_to_settle(-0.002, 0.002, 0.01, 10, estimate=0.0) == 1
+    # an estimate near the margin is settled sooner by excluding zero than by fitting inside the margin
+    assert needed_to_settle(-0.0023, 0.0171, 0.01, 5, estimate=0.0074) == 9
+    # from a pilot large enough to know its spread, the named number of markets gives an
+    # interval whose half-width is about the margin
+    pilot = planted_markets(0.0, 50, spread=0.1)
+    needed = needed_to_settle(pilot["low"], pilot["high"], 0.02, 50, estimate=0.0)
+    settled = planted_markets(0.0, needed, spread=0.1, seed=1)
+    assert (settled["high"] - settled["low"]) / 2 == pytest.approx(0.02, rel=0.2)
+
+
+def test_a_margin_verdict_refuses_a_reversed_interval():
     with pytest.raises(ValueError, match="low <= high"):
-        difference_verdict({"low": 0.3, "high": 0.1})
+        difference_verdict({"estimate": 0.2, "low": 0.3, "high": 0.1}, 0.01, 10, "markets")
+
+
+def test_the_brief_verdict_names_what_would_settle_it_or_whether_the_margin_is_cleared():
+    assert brief_verdict({"estimate": 0.0, "low": -0.02, "high": 0.02}, 0.01, 10, "markets") == \
+        "inconclusive (about 40 markets would settle it)"
+    assert brief_verdict({"estimate": 0.0, "low": -0.001, "high": 0.001}, 0.01, 10, "markets") == \
+        "equivalent within the margin of 0.01"
+    assert brief_verdict({"estimate": 0.005, "low": 0.001, "high": 0.009}, 0.01, 10, "markets") == \
+        "higher, but inside the margin of 0.01"
+    assert brief_verdict({"estimate": -0.05, "low": -0.07, "high": -0.03}, 0.01, 10, "markets") == \
+        "lower, clearing the margin of 0.01"

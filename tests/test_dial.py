@@ -1,6 +1,8 @@
 """The nonlinearity dial: deterministic, complete, and its measures behave as documented."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,6 +25,13 @@ def test_a_small_dial_gives_the_same_numbers_twice():
     assert set(first.table["setting"]) == {"nonlinearity 0", "nonlinearity 2", "interaction alone",
                                             "loading shift alone"}
     assert first.table.drop(columns="setting").notna().all().all()
+
+
+def test_a_dial_without_windows_trains_the_vaes_alone_and_scores_them_the_same():
+    both, vae_only = run_dial(SMALL), run_dial(replace(SMALL, windows=False))
+    assert vae_only.models_trained == 8 and set(vae_only.histories) == {"VAE"}
+    assert not vae_only.table.columns.str.startswith("window R2").any()
+    pd.testing.assert_frame_equal(vae_only.table, both.table.drop(columns=["window R2, dense AE", "window R2, PCA"]))
 
 
 def test_stein_loss_is_zero_at_the_truth_and_punishes_understatement_more():
@@ -58,3 +67,5 @@ def test_a_dial_needs_settings_and_seeds():
         DialConfig(nonlinearities=(-1.0,))
     with pytest.raises(ValueError, match="market_seeds is empty"):
         DialConfig(market_seeds=())
+    with pytest.raises(ValueError, match="variant='nope'; expected one of"):
+        DialConfig(variant="nope")

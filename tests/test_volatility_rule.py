@@ -74,3 +74,27 @@ def test_predict_needs_a_fit():
     with pytest.raises(Exception, match="not fitted"):
         VolatilityThresholdRegimes().predict(returns)
     assert np.isfinite(trailing_volatility(returns, 21).dropna()).all()
+
+
+def test_a_timing_objective_chooses_the_pair_it_scores_best_on_the_same_training_days():
+    returns, regimes, cut = split()
+    training = returns.loc[:cut]
+    seen = []
+
+    def share_invested_near(target):
+        def objective(risk_on):
+            seen.append(risk_on.index)
+            return -abs(float(risk_on.mean()) - target)
+        return objective
+
+    rule = VolatilityThresholdRegimes().fit(training, objective=share_invested_near(0.7))
+    assert rule.quantile_ == 0.7 and rule.training_scores_.idxmax() == (rule.window_, rule.quantile_)
+    assert all(index.equals(seen[0]) for index in seen), "every pair is scored on the same days"
+    assert seen[0][0] == training.index[max(rule.windows) - 1]
+    assert VolatilityThresholdRegimes().fit(training, objective=share_invested_near(0.9)).quantile_ == 0.9
+    shocked = returns.copy()
+    shocked[shocked.index > cut] *= 5
+    later = VolatilityThresholdRegimes().fit(shocked.loc[:cut], objective=share_invested_near(0.7))
+    assert (later.window_, later.quantile_, later.threshold_) == (rule.window_, rule.quantile_, rule.threshold_)
+    with pytest.raises(ValueError, match="both a stress target and an objective"):
+        VolatilityThresholdRegimes().fit(training, regimes.loc[:cut] == 1, objective=share_invested_near(0.7))

@@ -1,4 +1,5 @@
-"""Draw every interval the book's chapters claim in one figure, from what they recorded.
+"""Draw every interval the book's chapters claim in one figure, and list which of their
+"higher" and "lower" verdicts survive false-discovery control, from what they recorded.
 
 Each chapter glues its claims (`claims_data`, written by helpers.findings) into the glue
 cache Jupyter Book keeps beside the notebooks it executes. The `claims-figure` directive
@@ -16,6 +17,7 @@ from docutils import nodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from helpers.discoveries import false_discoveries
 from helpers.glued import recorded_claims
 
 LOGGER = logging.getLogger(__name__)
@@ -23,23 +25,28 @@ LIMIT = 6.0  # half-widths: a claim further out is drawn at the edge, with its v
 IMAGE = "claims-at-a-glance.png"
 CAPTION = ("Every claim of the book that rests on an interval or a spread over seeds or episodes, scaled "
            "by its half-width: the bar is the interval or range, the dot the estimate, both measured from the "
-           "claim's baseline. A bar clear of zero is a difference the book calls distinguishable; a bar "
-           "across it is one it calls not distinguishable.")
+           "claim's baseline. A bar clear of zero is a difference the book calls higher or lower; a bar "
+           "across it is one it calls equivalent within its margin or inconclusive, as its chapter says.")
+RATE = 0.05  # the false discovery rate the results page controls
 
 
 class claims_figure(nodes.General, nodes.Element):
     """Where the figure goes; replaced once every chapter has been executed."""
 
 
-class ClaimsFigure(SphinxDirective):
-    """`claims-figure` with the chapters to read as its content, one docname per line."""
+def pages_directive(placeholder: type[nodes.Element]) -> type[SphinxDirective]:
+    """A directive whose content names the pages to read, one docname per line, and that
+    leaves a `placeholder` node carrying them, to be filled once every page is executed."""
 
-    has_content = True
+    class PagesDirective(SphinxDirective):
+        has_content = True
 
-    def run(self):
-        node = claims_figure(chapters=[line.strip() for line in self.content if line.strip()])
-        self.set_source_info(node)
-        return [node]
+        def run(self):
+            node = placeholder(pages=[line.strip() for line in self.content if line.strip()])
+            self.set_source_info(node)
+            return [node]
+
+    return PagesDirective
 
 
 def _scaled_intervals(app, chapters: list[str], location) -> list[tuple[str, float, float, float, bool]]:
@@ -85,7 +92,7 @@ def _draw(rows, path: Path) -> None:
     ax.set_yticks(range(len(rows)), labels, fontsize=7.5)
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlabel("distance from the baseline, in half-widths of the interval or range (cut at 6)")
-    ax.set_title("Blue: distinguishable from the baseline; grey: not distinguishable", fontsize=9)
+    ax.set_title("Blue: the interval excludes the baseline; grey: it does not", fontsize=9)
     fig.subplots_adjust(left=0.52, right=0.98, top=1 - 0.5 / (0.3 * len(rows) + 1.3),
                         bottom=0.7 / (0.3 * len(rows) + 1.3))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,9 +100,36 @@ def _draw(rows, path: Path) -> None:
     plt.close(fig)
 
 
+class claims_discoveries(nodes.General, nodes.Element):
+    """Where the false-discovery table goes; filled once every page has been executed."""
+
+
+def _discoveries(app, pages: list[str], location) -> list[nodes.Node]:
+    recorded = {}
+    for page in pages:
+        folder, _, stem = page.rpartition("/")
+        found = recorded_claims(Path(app.env.mystnb_config.output_folder) / folder, pages=stem)
+        if not found:
+            LOGGER.warning(f"{page} recorded no claims (claims_data): run findings.report() at its end",
+                           location=location)
+        recorded |= {f"{folder}/{stem}": records for records in found.values()}
+    table = false_discoveries(recorded, RATE)
+    called = table[table["verdict"].isin(["higher", "lower"])].sort_values("p")
+    summary = (f"Of the {len(table)} comparisons the pages read against a margin, {len(called)} are higher or lower "
+               f"at 95%; {int(called['survives'].sum())} of those survive Benjamini-Hochberg control of the false "
+               f"discovery rate at {RATE:.0%} over all {len(table)}, and {int((~called['survives']).sum())} do not.")
+    shown = called.reset_index()[["page", "claim", "verdict", "p", "adjusted p", "survives"]]
+    shown["survives"] = shown["survives"].map({True: "yes", False: "no"})
+    html = shown.to_html(index=False, float_format=lambda value: f"{value:.2g}", border=0).replace(
+        'class="dataframe"', 'class="table discoveries"')  # not a "dataframe": those are the chapters' claims
+    return [nodes.paragraph(summary, summary), nodes.raw("", html, format="html")]
+
+
 def _replace(app, doctree, docname) -> None:
+    for node in list(doctree.findall(claims_discoveries)):
+        node.replace_self(_discoveries(app, node["pages"], node))
     for node in list(doctree.findall(claims_figure)):
-        rows = _scaled_intervals(app, node["chapters"], node)
+        rows = _scaled_intervals(app, node["pages"], node)
         if not rows:
             node.parent.remove(node)
             continue
@@ -109,6 +143,8 @@ def _replace(app, doctree, docname) -> None:
 
 def setup(app):
     app.add_node(claims_figure)
-    app.add_directive("claims-figure", ClaimsFigure)
+    app.add_node(claims_discoveries)
+    app.add_directive("claims-figure", pages_directive(claims_figure))
+    app.add_directive("claims-discoveries", pages_directive(claims_discoveries))
     app.connect("doctree-resolved", _replace)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

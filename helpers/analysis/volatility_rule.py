@@ -1,13 +1,17 @@
 """The simplest regime call, the one every learned method must beat: stress when the
 index's trailing realized volatility is above a quantile of its training days.
 
-Its window and quantile are chosen on training days only, by the balanced accuracy of the
-call against a training target (the true regime on the synthetic market, the named stress
-episodes on real data); without a target there is nothing to choose by, and one window and
-one quantile must be given. The threshold is that quantile of the training days'
-volatility, and the call on day t uses returns up to t.
+Its window and quantile are chosen on training days only, for the task the rule is used
+for: to classify days, by the balanced accuracy of the call against a training target (the
+true regime on the synthetic market, the named stress episodes on real data); to time the
+market, by an objective of the call such as a timing strategy's Sharpe ratio after costs.
+With neither there is nothing to choose by, and one window and one quantile must be given.
+The threshold is that quantile of the training days' volatility, and the call on day t
+uses returns up to t.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -41,21 +45,28 @@ class VolatilityThresholdRegimes(BaseEstimator):
     `fit(returns, stress)` takes the returns up to the end of training and the training
     target; every (window, quantile) pair is scored by the balanced accuracy of its call on
     the training days the target covers (`training_scores_`), and the best is kept (ties go
-    to the first listed). With `stress=None` the single given pair is used on every day
-    passed."""
+    to the first listed). `fit(returns, objective=f)` scores each pair by `f(risk_on)`
+    instead, where `risk_on` is the pair's call (True: calm) on the training days from the
+    first one every window covers, so that all pairs are scored on the same days. With
+    neither, the single given pair is used on every day passed."""
 
     def __init__(self, windows: tuple[int, ...] = (5, 10, 21),
                  quantiles: tuple[float, ...] = (0.5, 0.6, 0.7, 0.75, 0.8, 0.9)) -> None:
         self.windows = windows
         self.quantiles = quantiles
 
-    def fit(self, returns: pd.Series, stress: pd.Series | None = None) -> VolatilityThresholdRegimes:
+    def fit(self, returns: pd.Series, stress: pd.Series | None = None,
+            objective: Callable[[pd.Series], float] | None = None) -> VolatilityThresholdRegimes:
         returns = _returns(returns)
         if not len(self.windows) or not len(self.quantiles):
             raise InputError(f"windows={self.windows!r}, quantiles={self.quantiles!r}; expected at least one of each")
         outside = [q for q in self.quantiles if not 0 < q < 1]
         if outside:
             raise InputError(f"quantiles hold {outside}; expected shares in (0, 1)")
+        if stress is not None and objective is not None:
+            raise InputError("fit was given both a stress target and an objective; expected one task to choose by")
+        if objective is not None:
+            return self._fit_objective(returns, objective)
         if stress is None:
             return self._fit_given(returns)
         stress = pd.Series(stress).astype(bool)
@@ -78,6 +89,23 @@ class VolatilityThresholdRegimes(BaseEstimator):
             scores.items(), key=lambda item: item[1][0])
         self.training_scores_ = pd.Series({pair: score for pair, (score, _) in scores.items()},
                                           name="training balanced accuracy").rename_axis(["window", "quantile"])
+        return self
+
+    def _fit_objective(self, returns: pd.Series, objective: Callable[[pd.Series], float]) -> VolatilityThresholdRegimes:
+        """Each pair's call on the same training days, scored by `objective`; the best is kept."""
+        longest = max(self.windows)
+        if len(returns) <= longest:
+            raise InputError(f"returns has {len(returns)} days; expected more than the longest window, {longest}")
+        scores, thresholds = {}, {}
+        for window in self.windows:
+            volatility = trailing_volatility(returns, window).iloc[longest - 1:]
+            for quantile in self.quantiles:
+                thresholds[(window, quantile)] = float(np.quantile(volatility, quantile))
+                scores[(window, quantile)] = float(objective(volatility <= thresholds[(window, quantile)]))
+        self.training_scores_ = pd.Series(scores, name="training objective").rename_axis(["window", "quantile"])
+        self.window_, self.quantile_ = self.training_scores_.idxmax()
+        self.threshold_ = thresholds[(self.window_, self.quantile_)]
+        self.training_accuracy_ = float("nan")
         return self
 
     def _fit_given(self, returns: pd.Series) -> VolatilityThresholdRegimes:

@@ -29,11 +29,12 @@ from helpers.analysis.embedding import pca_reconstruction, reconstruction_r2
 from helpers.analysis.factors import factor_recovery, implied_covariance
 from helpers.analysis.nonlinearity import nonlinearity_statistic
 from helpers.data import chronological_split, load, make_windows
+from helpers.data.truth import VARIANTS
 from helpers.models.dense_ae import DenseAEConfig, DenseAutoencoder
 from helpers.models.ensemble import Ensemble
 from helpers.models.vae import VAE, VAEConfig
 from helpers.train import History, TrainConfig, fit, progress_hidden
-from helpers.validate import InputError, as_count
+from helpers.validate import InputError, as_choice, as_count
 
 # Each part of the nonlinearity alone, at the default strength (nonlinearity 1).
 PARTS_ALONE = {
@@ -47,12 +48,15 @@ class DialConfig:
     nonlinearities: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0)
     market_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     parts_alone: bool = True  # add each part of the nonlinearity alone at the default strength
+    windows: bool = True  # also race a dense autoencoder against PCA on windows (False: the VAE only)
+    variant: str = "default"  # the named simulator variant every market starts from (helpers.data.truth.VARIANTS)
     n_assets: int = 30
     n_days: int = 1260
     window: int = 5
     window_latent: int = 8  # the dense autoencoder's embedding, and PCA's components for windows
     latent_size: int = 4  # the VAE's latent factors, and PCA's components for the cross-section
     hidden_sizes: tuple[int, ...] = (64,)
+    beta: float = 1.0  # the VAE's weight on its KL term
     implied_draws: int = 5000  # prior draws behind each VAE-implied covariance
     train: TrainConfig = field(default_factory=lambda: TrainConfig(
         epochs=300, batch_size=128, learning_rate=3e-3, patience=20, description="dial"))
@@ -64,6 +68,7 @@ class DialConfig:
             raise InputError("market_seeds is empty; give at least one seed")
         for name in ("n_assets", "n_days", "window", "window_latent", "latent_size", "implied_draws"):
             object.__setattr__(self, name, as_count(getattr(self, name), name))
+        as_choice(self.variant, "variant", VARIANTS)
 
     def markets(self) -> list[tuple[str, float, int, dict]]:
         """(setting, nonlinearity, seed, other simulator settings) of every market."""
@@ -78,30 +83,32 @@ class DialResult:
     table: pd.DataFrame  # one row per market: setting, nonlinearity, seed, and each score
     seconds: float  # wall time of the whole dial
     models_trained: int  # networks trained (both ensembles)
-    histories: dict[str, History]  # "dense autoencoder" and "VAE": the ensembles' training records
+    histories: dict[str, History]  # "VAE" and, with windows, "dense autoencoder": the ensembles' records
 
 
 def run_dial(config: DialConfig = DialConfig()) -> DialResult:
     start = time.perf_counter()
     quiet = progress_hidden(config.train)
     markets = [prepare_market(config, *market) for market in tqdm(config.markets(), desc="simulating", disable=quiet)]
-    autoencoders, ae_history = train_ensemble(
-        [DenseAEConfig(n_inputs=config.window * config.n_assets, latent_size=config.window_latent,
-                       hidden_sizes=config.hidden_sizes)] * len(markets),
-        DenseAutoencoder, [m["windows"] for m in markets], [m["seed"] for m in markets], config.train)
-    vaes, vae_history = train_ensemble(
+    histories = {}
+    autoencoders = [None] * len(markets)
+    if config.windows:
+        autoencoders, histories["dense autoencoder"] = train_ensemble(
+            [DenseAEConfig(n_inputs=config.window * config.n_assets, latent_size=config.window_latent,
+                           hidden_sizes=config.hidden_sizes)] * len(markets),
+            DenseAutoencoder, [m["windows"] for m in markets], [m["seed"] for m in markets], config.train)
+    vaes, histories["VAE"] = train_ensemble(
         [VAEConfig(n_inputs=config.n_assets, latent_size=config.latent_size,
-                   hidden_sizes=config.hidden_sizes)] * len(markets),
+                   hidden_sizes=config.hidden_sizes, beta=config.beta)] * len(markets),
         VAE, [m["days"] for m in markets], [m["seed"] for m in markets], config.train)
     rows = [_score(config, market, autoencoder, vae)
             for market, autoencoder, vae in tqdm(zip(markets, autoencoders, vaes, strict=True), desc="scoring",
                                                  total=len(markets), disable=quiet)]
-    return DialResult(pd.DataFrame(rows), time.perf_counter() - start, 2 * len(markets),
-                      {"dense autoencoder": ae_history, "VAE": vae_history})
+    return DialResult(pd.DataFrame(rows), time.perf_counter() - start, len(histories) * len(markets), histories)
 
 
 def prepare_market(config: DialConfig, setting: str, nonlinearity: float, seed: int, changes: dict) -> dict:
-    market = load("synthetic", n_assets=config.n_assets, n_days=config.n_days, seed=seed,
+    market = load("synthetic", n_assets=config.n_assets, n_days=config.n_days, seed=seed, variant=config.variant,
                   nonlinearity=nonlinearity, **changes)
     splits = chronological_split(market.returns.index)
     windows = make_windows(market.returns, config.window, splits)
@@ -126,13 +133,21 @@ def train_ensemble(model_configs, model_type, data, seeds, train: TrainConfig):
     return [ensemble.member(number) for number in range(len(members))], history
 
 
-def _score(config: DialConfig, market: dict, autoencoder: DenseAutoencoder, vae: VAE) -> dict:
-    windows, days, splits, truth = market["windows"], market["days"], market["splits"], market["market"].truth
+def _window_scores(config: DialConfig, windows: dict, autoencoder: DenseAutoencoder | None) -> dict:
+    if autoencoder is None:
+        return {}
     with torch.no_grad():
         ae_test = autoencoder(torch.from_numpy(windows["test"])).reconstruction.numpy()
-        vae_days = {name: vae(torch.from_numpy(values)) for name, values in days.items()}
     reference = windows["train"].mean(axis=0)
     window_pca = pca_reconstruction(windows["train"], windows["test"], config.window_latent)
+    return {"window R2, dense AE": reconstruction_r2(windows["test"], ae_test, reference),
+            "window R2, PCA": reconstruction_r2(windows["test"], window_pca, reference)}
+
+
+def _score(config: DialConfig, market: dict, autoencoder: DenseAutoencoder | None, vae: VAE) -> dict:
+    days, splits, truth = market["days"], market["splits"], market["market"].truth
+    with torch.no_grad():
+        vae_days = {name: vae(torch.from_numpy(values)) for name, values in days.items()}
 
     index = {name: getattr(splits, name) for name in days}
     factors = truth.factors
@@ -158,8 +173,7 @@ def _score(config: DialConfig, market: dict, autoencoder: DenseAutoencoder, vae:
 
     return {
         "setting": market["setting"], "nonlinearity": market["nonlinearity"], "seed": market["seed"],
-        "window R2, dense AE": reconstruction_r2(windows["test"], ae_test, reference),
-        "window R2, PCA": reconstruction_r2(windows["test"], window_pca, reference),
+        **_window_scores(config, market["windows"], autoencoder),
         "factor R2, VAE": recovery(vae_means),
         "factor R2, PCA": recovery(pca_scores),
         "factor R2, oracle": recovery(oracle),
