@@ -322,24 +322,39 @@ def measured(rule, *numbers: float, missing: str = "a number it needs is missing
     return rule(*numbers)
 
 
-def brief_verdict(interval, margin: float, n: float, unit: str) -> str:
-    """A difference's verdict against its margin in a few words, for a summary; the full
-    sentence, with its interval, is `difference_verdict`."""
-    estimate, low, high = (float(interval[key]) for key in ("estimate", "low", "high"))
+def _read(interval) -> tuple[float, float, float] | None:
+    """(estimate, low, high) of an interval row, or None when it is missing or has a NaN (a
+    difference a rerun could not measure, such as one over fewer than two markets)."""
+    if interval is None:
+        return None
+    numbers = tuple(float(interval[key]) for key in ("estimate", "low", "high"))
+    return None if any(math.isnan(number) for number in numbers) else numbers
+
+
+def brief_verdict(interval, margin: float, n: float, unit: str, *, higher: str = "higher", lower: str = "lower",
+                  missing: str = "not measured") -> str:
+    """A difference's verdict against its margin in a few words, for a summary (`higher` and
+    `lower` name the two directions in the reader's terms); the full sentence, with its
+    interval, is `difference_verdict`."""
+    read = _read(interval)
+    if read is None:
+        return missing
+    estimate, low, high = read
     verdict = margin_verdict(estimate, low, high, margin)
     if verdict == "inconclusive":
         needed = needed_to_settle(low, high, margin, n, estimate=estimate)
         return f"inconclusive (about {needed:,} {unit} would settle it)"
     if verdict == "equivalent":
         return f"equivalent within the margin of {margin:g}"
-    return f"{verdict}, {'clearing' if abs(estimate) >= margin else 'but inside'} the margin of {margin:g}"
+    direction = higher if verdict == "higher" else lower
+    return f"{direction}, {'clearing' if abs(estimate) >= margin else 'but inside'} the margin of {margin:g}"
 
 
 RULES = (Above, Below, AtMost, Within, Between, Higher, Lower, Equivalent, Inconclusive, EverySeed, NotMeasured)
 
 
-def difference_verdict(interval, margin: float, n: float, unit: str) -> str:
+def difference_verdict(interval, margin: float, n: float, unit: str, *, missing: str = "not measured") -> str:
     """`settled_sentence` for a row of an interval table (anything with "estimate", "low" and
-    "high", such as a row of a bootstrap table)."""
-    return _Settled(float(interval["estimate"]), float(interval["low"]), float(interval["high"]), margin, n,
-                    unit).describe()
+    "high", such as a row of a bootstrap table); `missing` where the row is None or has a NaN."""
+    read = _read(interval)
+    return missing if read is None else _Settled(*read, margin, n, unit).describe()

@@ -12,7 +12,7 @@ record lives inside the execution cache, so removing the cache removes the recor
 A page declares the notebooks its code runs (a sweep's notebook) in its front matter:
 
     latent_markets:
-      runs: [robustness/one_market.md]     # relative to the page
+      runs: [sweeps/one_market.md]     # relative to the page
 """
 from __future__ import annotations
 

@@ -88,6 +88,21 @@ def interval_rows(ax: plt.Axes, table: pd.DataFrame, reference: float = 0.0) -> 
     return ax
 
 
+def market_differences(ax: plt.Axes, differences: pd.DataFrame, intervals: pd.DataFrame, highlight,
+                       label: str = "the worked example's market") -> plt.Axes:
+    """Every market's difference (columns of `differences`, one row per market) as grey dots
+    above its row of `intervals` (the mean over markets with its interval), the market
+    `highlight` in blue: the spread over markets and where the worked example falls in it."""
+    positions = np.arange(len(differences.columns))[::-1] + 0.2
+    for position, name in zip(positions, differences.columns, strict=True):
+        ax.scatter(differences[name], np.full(len(differences), position), s=14, color="grey", alpha=0.7)
+        ax.scatter(differences.loc[highlight, name], position, s=30, color="tab:blue",
+                   label=label if position == positions[0] else None)
+    interval_rows(ax, intervals.loc[differences.columns])
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
 def training_curves(history, ax: plt.Axes | None = None, term: str = "loss") -> plt.Axes:
     """Training and validation curves of one loss term, with the restored epoch marked."""
     ax = ax or plt.subplots(figsize=(7, 3.5))[1]

@@ -19,6 +19,7 @@ from helpers.experiments.embeddings import (
     embed_stocks,
     train_dense,
 )
+from helpers.experiments.planted import PlantedStudy, PlantedStudyConfig, run_planted_study
 from helpers.experiments.signal_study import SignalStudy, SignalStudyConfig, run_signal_study
 from helpers.experiments.sparse import SparseStage, SparseStageConfig, train_sparse
 from helpers.experiments.vae import VAEStage, VAEStageConfig, train_vae
@@ -62,3 +63,8 @@ def dial_stage(config: DialConfig) -> DialResult:
 @cached_stage
 def pricing_stage(config: PricingConfig) -> PricingStudy:
     return run_pricing(config)
+
+
+@cached_stage
+def planted_stage(config: PlantedStudyConfig) -> PlantedStudy:
+    return run_planted_study(config, [dense_stage(sparse.dense) for sparse in config.market_configs()])

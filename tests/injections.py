@@ -16,10 +16,9 @@ import nbformat
 INJECTIONS = {
     "01_data": ("fat_tails", "tail_ratio = 0.5"),
     "02_dense_autoencoder": ("little_over_pca", "max_gain = 0.5"),
-    "03_sparse_features": ("volatility_beats_sparse_on_bursts",
-                           'event_recovery.loc[("volatility_burst", "window volatility"), '
-                           '["minus sparse: estimate", "minus sparse: low", "minus sparse: high"]] '
-                           '= [-0.1, -0.2, -0.05]'),
+    "03_sparse_features": ("stress_window_vs_sparse",
+                           'gaps_over_markets.loc[(STRESS, "window volatility"), ["estimate", "low", "high"]] '
+                           '= [0.1, 0.05, 0.15]'),
     "04_vae_factors": ("posterior_collapse", "sweep = sweep.iloc[::-1]"),
     "05_conditional_autoencoder": ("oracle_ahead", "oracle_versus_ae = oracle_versus_ae - 1.0"),
     "06_covariance": ("stress_variance", "stress_variance_ratio = 0.5"),

@@ -184,3 +184,14 @@ def test_the_brief_verdict_names_what_would_settle_it_or_whether_the_margin_is_c
         "higher, but inside the margin of 0.01"
     assert brief_verdict({"estimate": -0.05, "low": -0.07, "high": -0.03}, 0.01, 10, "markets") == \
         "lower, clearing the margin of 0.01"
+
+
+def test_the_verdicts_name_the_directions_in_the_readers_terms_and_say_when_nothing_was_measured():
+    behind = {"estimate": -0.05, "low": -0.07, "high": -0.03}
+    assert brief_verdict(behind, 0.01, 10, "markets", higher="the autoencoder's are closer",
+                         lower="PCA's are closer") == "PCA's are closer, clearing the margin of 0.01"
+    unmeasured = {"estimate": 0.1, "low": float("nan"), "high": float("nan")}
+    for verdict in (brief_verdict, difference_verdict):
+        assert verdict(unmeasured, 0.01, 1, "markets", missing="fewer than two markets") == "fewer than two markets"
+        assert verdict(None, 0.01, 1, "markets") == "not measured"
+        assert verdict(behind, 0.01, 10, "markets") != "not measured"

@@ -9,8 +9,9 @@ import pytest
 
 from helpers.analysis.nonlinearity import nonlinearity_statistic
 from helpers.data import chronological_split, load
-from helpers.experiments.dial import DialConfig, run_dial, stein_loss
+from helpers.experiments.dial import DialConfig, run_dial, stein_loss, vae_market_study
 from helpers.train import TrainConfig
+from helpers.validate import InputError
 
 SMALL = DialConfig(nonlinearities=(0.0, 2.0), market_seeds=(0, 1), n_assets=8, n_days=300, window=3,
                    window_latent=3, latent_size=2, hidden_sizes=(8,), implied_draws=500,
@@ -69,3 +70,18 @@ def test_a_dial_needs_settings_and_seeds():
         DialConfig(market_seeds=())
     with pytest.raises(ValueError, match="variant='nope'; expected one of"):
         DialConfig(variant="nope")
+
+
+def test_the_market_study_is_the_books_vae_on_consecutive_market_seeds_and_scores_its_generator():
+    study = vae_market_study(markets=3, seed=4, variant="default", n_assets=8, n_days=300, latent_size=2,
+                             hidden_sizes=[8], beta=1.0, epochs=6, patience=2)
+    assert study.market_seeds == (4, 5, 6) and not study.windows and not study.parts_alone
+    assert (study.train.epochs, study.train.patience, study.train.seed) == (6, 2, 4)
+    table = run_dial(replace(study, implied_draws=200, generated_days=400,
+                             train=replace(study.train, progress=False))).table
+    distances = table.filter(like="correlation distance")
+    assert list(distances.columns) == [f"correlation distance, {name}" for name in ("VAE", "PCA", "training days")]
+    assert (distances > 0).all().all(), "a generator never matches the test days' correlations exactly"
+    with pytest.raises(InputError, match="variant='calm'"):
+        vae_market_study(markets=3, seed=0, variant="calm", n_assets=8, n_days=300, latent_size=2, hidden_sizes=[8],
+                         beta=1.0)

@@ -86,8 +86,7 @@ def test_results_page_lists_every_claim_of_the_book_and_draws_the_figure(browser
         assert shown == [claim["claim"] for claim in claims], f"{chapter}: the page shows other claims than it recorded"
         holds = tables.nth(number).locator("tbody tr td:last-child").all_inner_texts()
         assert holds == ["yes"] * len(claims), f"{chapter}: a claim that does not hold reached the built book"
-    pages = recorded | recorded_claims(SITE.parent / "jupyter_execute" / "book", pages="robustness")
-    called = false_discoveries(pages).query("verdict in ['higher', 'lower']")
+    called = false_discoveries(recorded).query("verdict in ['higher', 'lower']")
     discoveries = page.locator("table.discoveries")
     assert discoveries.count() == 1, "the table of higher and lower verdicts under false-discovery control is missing"
     assert discoveries.locator("tbody tr").count() == len(called), "a higher or lower verdict is missing from it"

@@ -8,6 +8,8 @@ Every market is scored on its held-out (test) days:
   the held-out R^2 of the true factors regressed on each (averaged over the factors);
 - covariance: the VAE-implied covariance against PCA's factor covariance and Ledoit-Wolf,
   Stein's loss against each test day's true conditional covariance;
+- generators: days drawn from the VAE's prior and from probabilistic PCA, and the training
+  days themselves, by the distance of their correlations to the test days';
 - the nonlinearity statistic of `helpers.analysis.nonlinearity`, which needs no truth.
 All the markets' autoencoders are trained together as one ensemble, and all their VAEs as
 another, through the one training loop; each member stops early on its own.
@@ -28,12 +30,14 @@ from helpers.analysis.covariance import PCAFactorCovariance
 from helpers.analysis.embedding import pca_reconstruction, reconstruction_r2
 from helpers.analysis.factors import factor_recovery, implied_covariance
 from helpers.analysis.nonlinearity import nonlinearity_statistic
+from helpers.analysis.scenarios import correlation_distance, generate, pca_generate
 from helpers.data import chronological_split, load, make_windows
 from helpers.data.truth import VARIANTS
+from helpers.experiments.vae import VAEStageConfig
 from helpers.models.dense_ae import DenseAEConfig, DenseAutoencoder
 from helpers.models.ensemble import Ensemble
 from helpers.models.vae import VAE, VAEConfig
-from helpers.train import History, TrainConfig, fit, progress_hidden
+from helpers.train import History, TrainConfig, adjusted, fit, progress_hidden
 from helpers.validate import InputError, as_choice, as_count
 
 # Each part of the nonlinearity alone, at the default strength (nonlinearity 1).
@@ -58,6 +62,7 @@ class DialConfig:
     hidden_sizes: tuple[int, ...] = (64,)
     beta: float = 1.0  # the VAE's weight on its KL term
     implied_draws: int = 5000  # prior draws behind each VAE-implied covariance
+    generated_days: int = 5000  # days drawn from each generator
     train: TrainConfig = field(default_factory=lambda: TrainConfig(
         epochs=300, batch_size=128, learning_rate=3e-3, patience=20, description="dial"))
 
@@ -66,7 +71,8 @@ class DialConfig:
             raise InputError(f"nonlinearities={self.nonlinearities!r}; expected one or more numbers >= 0")
         if not self.market_seeds:
             raise InputError("market_seeds is empty; give at least one seed")
-        for name in ("n_assets", "n_days", "window", "window_latent", "latent_size", "implied_draws"):
+        for name in ("n_assets", "n_days", "window", "window_latent", "latent_size", "implied_draws",
+                     "generated_days"):
             object.__setattr__(self, name, as_count(getattr(self, name), name))
         as_choice(self.variant, "variant", VARIANTS)
 
@@ -117,7 +123,7 @@ def prepare_market(config: DialConfig, setting: str, nonlinearity: float, seed: 
             for name in ("train", "validation", "test")}
     return {"setting": setting, "nonlinearity": nonlinearity, "seed": seed, "market": market, "splits": splits,
             "windows": {name: windows.inputs[name].astype(np.float32) for name in days},
-            "days": days, "scale": windows.scaler.scale_}
+            "days": days, "scale": windows.scaler.scale_, "center": windows.scaler.mean_}
 
 
 def train_ensemble(model_configs, model_type, data, seeds, train: TrainConfig):
@@ -178,8 +184,35 @@ def _score(config: DialConfig, market: dict, autoencoder: DenseAutoencoder | Non
         "factor R2, PCA": recovery(pca_scores),
         "factor R2, oracle": recovery(oracle),
         **{f"covariance loss, {name}": stein_loss(estimate, true_covariances) for name, estimate in estimates.items()},
+        **_generator_scores(config, market, vae),
         "nonlinearity statistic": nonlinearity_statistic(returns, index["train"], index["test"], config.latent_size),
     }
+
+
+def _generator_scores(config: DialConfig, market: dict, vae: VAE) -> dict:
+    returns, splits = market["market"].returns, market["splits"]
+    test_days = returns.loc[splits.test].to_numpy()
+    drawn = {
+        "VAE": generate(vae, config.generated_days, market["scale"], market["center"], seed=market["seed"]),
+        "PCA": pca_generate(market["days"]["train"], config.latent_size, config.generated_days, market["scale"],
+                            market["center"], seed=market["seed"]),
+        "training days": returns.loc[splits.train].to_numpy(),
+    }
+    return {f"correlation distance, {name}": correlation_distance(days, test_days) for name, days in drawn.items()}
+
+
+def vae_market_study(*, markets: int, seed: int, variant: str, n_assets: int, n_days: int, latent_size: int,
+                     hidden_sizes, beta: float, epochs: int | None = None, patience: int | None = None) -> DialConfig:
+    """The book's VAE (trained as `book_vae_config` trains it) repeated on `markets` markets of
+    one setting and size (market seeds seed, seed + 1, ...), one VAE each: one function, so
+    Chapters 4 and 9 share one cache entry."""
+    return DialConfig(
+        nonlinearities=(VARIANTS[as_choice(variant, "variant", VARIANTS)].get("nonlinearity", 1.0),),
+        parts_alone=False, windows=False,
+        market_seeds=tuple(range(seed, seed + as_count(markets, "markets"))), variant=variant, n_assets=n_assets,
+        n_days=n_days, latent_size=latent_size, hidden_sizes=tuple(hidden_sizes), beta=beta,
+        train=adjusted(VAEStageConfig().train, epochs=epochs, patience=patience, seed=seed,
+                       description="VAE, one per market"))
 
 
 def stein_loss(estimate: np.ndarray, truths: np.ndarray) -> float:

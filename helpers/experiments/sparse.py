@@ -42,23 +42,34 @@ class SparseStage:
     metrics: pd.DataFrame  # split x (fvu, l0, dead_fraction, dense_fraction)
 
 
-def train_sparse(config: SparseStageConfig, dense: DenseStage) -> SparseStage:
-    """Train on the training windows' embeddings of `dense`, the stage `config.dense` describes."""
-    embeddings = dense.embeddings.to_numpy(dtype=np.float32)
-    rows = {name: (dense.split == name).to_numpy() for name in SPLITS}
+def split_rows(dense: DenseStage) -> dict[str, np.ndarray]:
+    """Each split's rows of the dense stage's embeddings, as boolean masks."""
+    return {name: (dense.split == name).to_numpy() for name in SPLITS}
+
+
+def sparse_model(config: SparseStageConfig, dense: DenseStage) -> SparseAutoencoder:
+    """The untrained sparse autoencoder `config` describes over `dense`'s embeddings, from its
+    own seed, its pre-encoder bias at the training mean where the config centres the inputs."""
+    embeddings, train_rows = dense.embeddings.to_numpy(dtype=np.float32), split_rows(dense)["train"]
     model_config = SparseAEConfig(
         n_inputs=embeddings.shape[1],
         n_features=config.n_features,
         k=config.k,
         aux_k=config.aux_k,
         aux_coefficient=config.aux_coefficient,
-        dead_after=max(1, int(config.dead_after_epochs * rows["train"].sum())),
+        dead_after=max(1, int(config.dead_after_epochs * train_rows.sum())),
     )
     torch.manual_seed(config.train.seed)
     model = SparseAutoencoder(model_config)
     if config.center_inputs:
-        model.init_pre_bias(torch.as_tensor(embeddings[rows["train"]]))
-    history = fit(model, embeddings[rows["train"]], embeddings[rows["validation"]], config.train)
+        model.init_pre_bias(torch.as_tensor(embeddings[train_rows]))
+    return model
+
+
+def sparse_result(config: SparseStageConfig, dense: DenseStage, model: SparseAutoencoder,
+                  history: History) -> SparseStage:
+    """A trained model's activations on every window and its metrics on each split."""
+    embeddings, rows = dense.embeddings.to_numpy(dtype=np.float32), split_rows(dense)
     model.cpu().eval()
     with torch.no_grad():
         output = model(torch.from_numpy(embeddings.copy()))
@@ -75,6 +86,14 @@ def train_sparse(config: SparseStageConfig, dense: DenseStage) -> SparseStage:
         split=dense.split,
         metrics=metrics,
     )
+
+
+def train_sparse(config: SparseStageConfig, dense: DenseStage) -> SparseStage:
+    """Train on the training windows' embeddings of `dense`, the stage `config.dense` describes."""
+    embeddings, rows = dense.embeddings.to_numpy(dtype=np.float32), split_rows(dense)
+    model = sparse_model(config, dense)
+    history = fit(model, embeddings[rows["train"]], embeddings[rows["validation"]], config.train)
+    return sparse_result(config, dense, model, history)
 
 
 def book_sparse_config(
