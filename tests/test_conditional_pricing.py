@@ -2,12 +2,20 @@
 fitted or chosen on the test months."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from helpers.data import MarketSpec
-from helpers.experiments.conditional_pricing import PricingConfig, price_panel, run_pricing
+from helpers.experiments.conditional_pricing import (
+    PricingConfig,
+    market_scores,
+    price_panel,
+    price_panels,
+    run_pricing,
+)
 from helpers.train import TrainConfig
 from tests.test_characteristics import shocked
 
@@ -44,3 +52,19 @@ def test_nothing_is_fitted_or_chosen_on_the_test_months():
     assert first.choose_on_validation() == later.choose_on_validation()
     assert not np.allclose(first.scores("test")["total"], later.scores("test")["total"])
     assert first.beta_match is None  # price characteristics: no true betas to match
+
+
+def test_markets_priced_together_are_priced_as_each_alone():
+    config = PricingConfig(market=MarketSpec(source="synthetic", synthetic_variant="characteristics_linear",
+                                             synthetic_assets=20, synthetic_days=756), **SMALL)
+    markets = [replace(config.market, seed=seed).load() for seed in (0, 1)]
+    together = price_panels(config, markets)
+    alone = price_panel(config, markets[1])
+    pd.testing.assert_frame_equal(together[1].scores("test"), alone.scores("test"), atol=1e-5)
+    assert not np.allclose(together[0].scores("test")["total"], together[1].scores("test")["total"])
+    scores = market_scores(together[1], "conditional AE, [8]", 2)
+    assert scores["total R2, IPCA"] == pytest.approx(alone.scores("test").loc[("IPCA", 2), "total"])
+    assert {"total R2, conditional AE, [8], single seeds", "total R2, conditional AE, linear", "total R2, oracle",
+            "predictive R2, oracle", "beta R2, conditional AE, [8]", "beta R2, IPCA"} <= set(scores.index)
+    with pytest.raises(ValueError, match="markets priced together must share"):
+        price_panels(config, [markets[0], replace(config.market, synthetic_assets=24).load()])

@@ -8,9 +8,14 @@ stopping early on the validation months; the ensemble's fit is the mean of its
 members' (as the paper averages its seeds). Every model is fitted on the training months
 only and scored on the validation and test months; the architecture and K that a reader
 should quote are chosen on validation months (`choose_on_validation`).
+
+`price_panels` prices many markets of one shape at once, their networks of one architecture
+trained as one ensemble, and `market_scores` gives each market's numbers for a comparison
+repeated over markets.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -107,76 +112,160 @@ def run_pricing(config: PricingConfig = PricingConfig()) -> PricingStudy:
 
 def price_panel(config: PricingConfig, market: MarketData) -> PricingStudy:
     """Every model of `config` on the panel of `market` (which `config.market` names in the book)."""
-    panel = characteristic_panel(market)
-    masks = panel.split(config.train_end, config.validation_end)
-    if min(mask.sum() for mask in masks.values()) < 2:
-        raise InputError(f"{len(panel.months)} months leave fewer than two in a split; give a longer market")
-    instruments = with_constant(panel.characteristics)
-    scale = float(panel.returns[masks["train"]].std())  # networks train on returns of unit size
-    returns = panel.returns / scale
-    scored = np.concatenate([np.flatnonzero(masks[name]) for name in SCORED])
-    fits, member_rows, histories, betas = {}, [], {}, {}
+    return price_panels(config, [market])[0]
 
-    def record(name: str, k: int, total: np.ndarray, predictive: np.ndarray) -> None:
-        fits[(name, k, "total")] = scale * total[scored].reshape(-1)
-        fits[(name, k, "predictive")] = scale * predictive[scored].reshape(-1)
 
-    train = masks["train"]
-    sorted_columns = tuple(panel.names.index(name) for name in SORTED_ON) if set(SORTED_ON) <= set(panel.names) \
-        else (0, 1)
-    sorted_model = SortedFactorModel(sorted_columns).fit(panel.characteristics[train], returns[train])
-    record("sorted factors", len(sorted_columns) + 1, sorted_model.fitted(panel.characteristics, returns),
-           sorted_model.predicted(panel.characteristics))
-    for k in config.factor_counts:
-        if k + 1 > instruments.shape[2]:
-            raise InputError(f"factor_counts has K={k}; expected at most {instruments.shape[2] - 1}, the "
-                             "characteristics of the panel")
-        for name, model in (("IPCA", IPCA(k)), ("PCA", ReturnsPCA(k))):
-            model.fit(instruments[train], returns[train])
-            record(name, k, model.fitted(instruments, returns), model.predicted(instruments))
-            if name == "IPCA":
-                betas[(name, k, 0)] = model.betas(instruments)
+def price_panels(config: PricingConfig, markets: Sequence[MarketData]) -> list[PricingStudy]:
+    """Every model of `config` on each market's panel, as `price_panel` would fit it alone.
+
+    A finding about a kind of market is measured over many markets of it; their networks of
+    one architecture train as one ensemble (every market, K and seed a member), so that many
+    markets cost little more than one. The panels must share their shape (assets, months).
+    """
+    if not markets:
+        raise InputError("markets is empty; give at least one market to price")
+    panels = [_Panel.of(characteristic_panel(market), config) for market in markets]
+    shapes = {(panel.panel.returns.shape, panel.panel.characteristics.shape[2]) for panel in panels}
+    if len(shapes) > 1:
+        raise InputError(f"the markets' panels have shapes {sorted(shapes)}; markets priced together must share "
+                         "their months, assets and characteristics (price the others one at a time)")
+    for panel in panels:
+        panel.fit_baselines(config)
+    instruments = np.stack([panel.instruments for panel in panels])  # (markets, months, N, L)
+    returns = np.stack([panel.returns for panel in panels])  # (markets, months, N)
+    histories = {}
     for hidden in config.architectures:
-        name = architecture_name(hidden)
-        members, histories[hidden] = _train_members(instruments, returns, masks, hidden, config)
+        members, histories[hidden] = _train_members(instruments, returns, panels[0].masks, hidden, config)
+        for number, panel in enumerate(panels):
+            panel.record_network(architecture_name(hidden), {key[1:]: model for key, model in members.items()
+                                                             if key[0] == number}, config)
+    return [panel.study(config, market.truth, histories) for panel, market in zip(panels, markets, strict=True)]
+
+
+@dataclass
+class _Panel:
+    """One market's panel while its models are fitted: the scaled returns and what each model gives."""
+
+    panel: CharacteristicPanel
+    masks: dict[str, np.ndarray]
+    instruments: np.ndarray  # (months, N, L): the characteristics and a constant
+    scale: float  # the training months' return volatility; networks train on returns of unit size
+    returns: np.ndarray  # (months, N), divided by scale
+    scored: np.ndarray
+    fits: dict = field(default_factory=dict)
+    betas: dict = field(default_factory=dict)
+    member_rows: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, panel: CharacteristicPanel, config: PricingConfig) -> _Panel:
+        masks = panel.split(config.train_end, config.validation_end)
+        if min(mask.sum() for mask in masks.values()) < 2:
+            raise InputError(f"{len(panel.months)} months leave fewer than two in a split; give a longer market")
+        instruments = with_constant(panel.characteristics)
         for k in config.factor_counts:
-            outputs = [_member_fits(members[(k, seed)], instruments, returns, train, k) for seed in config.seeds]
-            record(name, k, np.mean([o["total"] for o in outputs], axis=0),
-                   np.mean([o["predictive"] for o in outputs], axis=0))
+            if k + 1 > instruments.shape[2]:
+                raise InputError(f"factor_counts has K={k}; expected at most {instruments.shape[2] - 1}, the "
+                                 "characteristics of the panel")
+        scale = float(panel.returns[masks["train"]].std())
+        scored = np.concatenate([np.flatnonzero(masks[name]) for name in SCORED])
+        return cls(panel, masks, instruments, scale, panel.returns / scale, scored)
+
+    def record(self, name: str, k: int, total: np.ndarray, predictive: np.ndarray) -> None:
+        self.fits[(name, k, "total")] = self.scale * total[self.scored].reshape(-1)
+        self.fits[(name, k, "predictive")] = self.scale * predictive[self.scored].reshape(-1)
+
+    def fit_baselines(self, config: PricingConfig) -> None:
+        """The sorted-factor model, and IPCA and PCA at every K, on the training months."""
+        panel, train, returns = self.panel, self.masks["train"], self.returns
+        sorted_columns = tuple(panel.names.index(name) for name in SORTED_ON) if set(SORTED_ON) <= set(panel.names) \
+            else (0, 1)
+        sorted_model = SortedFactorModel(sorted_columns).fit(panel.characteristics[train], returns[train])
+        self.record("sorted factors", len(sorted_columns) + 1, sorted_model.fitted(panel.characteristics, returns),
+                    sorted_model.predicted(panel.characteristics))
+        for k in config.factor_counts:
+            for name, model in (("IPCA", IPCA(k)), ("PCA", ReturnsPCA(k))):
+                model.fit(self.instruments[train], returns[train])
+                self.record(name, k, model.fitted(self.instruments, returns), model.predicted(self.instruments))
+                if name == "IPCA":
+                    self.betas[(name, k, 0)] = model.betas(self.instruments)
+
+    def record_network(self, name: str, members: dict, config: PricingConfig) -> None:
+        """One architecture's members of this market, (K, seed) -> model: the seeds' mean fit, each seed's R2."""
+        train = self.masks["train"]
+        for k in config.factor_counts:
+            outputs = [_member_fits(members[(k, seed)], self.instruments, self.returns, train, k)
+                       for seed in config.seeds]
+            self.record(name, k, np.mean([o["total"] for o in outputs], axis=0),
+                        np.mean([o["predictive"] for o in outputs], axis=0))
             for seed, output in zip(config.seeds, outputs, strict=True):
-                betas[(name, k, seed)] = output["betas"]
-                member_rows += [{"model": name, "K": k, "seed": seed, "split": split, "measure": kind,
-                                 "R2": r2(returns[masks[split]], output[kind][masks[split]])}
-                                for split in SCORED for kind in ("total", "predictive")]
-    truth = market.truth
-    beta_match = None
-    if truth is not None and truth.betas is not None:
-        true_betas, true_factors = true_panel(truth, panel)
-        record("oracle", true_betas.shape[2], np.einsum("mnk,mk->mn", true_betas, true_factors) / scale,
-               true_betas @ true_factors[train].mean(axis=0) / scale)
-        beta_match = _beta_match(betas, true_betas, masks["test"])
-    index = pd.MultiIndex.from_tuples(list(fits), names=["model", "K", "fit"])
-    return PricingStudy(config, panel, masks, scored, pd.DataFrame(list(fits.values()), index=index),
-                        pd.DataFrame(member_rows), beta_match, histories)
+                self.betas[(name, k, seed)] = output["betas"]
+                self.member_rows += [{"model": name, "K": k, "seed": seed, "split": split, "measure": kind,
+                                      "R2": r2(self.returns[self.masks[split]], output[kind][self.masks[split]])}
+                                     for split in SCORED for kind in ("total", "predictive")]
+
+    def study(self, config: PricingConfig, truth, histories: dict) -> PricingStudy:
+        """The oracle and the beta match where the market has a truth, then the study."""
+        beta_match = None
+        if truth is not None and truth.betas is not None:
+            true_betas, true_factors = true_panel(truth, self.panel)
+            self.record("oracle", true_betas.shape[2],
+                        np.einsum("mnk,mk->mn", true_betas, true_factors) / self.scale,
+                        true_betas @ true_factors[self.masks["train"]].mean(axis=0) / self.scale)
+            beta_match = _beta_match(self.betas, true_betas, self.masks["test"])
+        index = pd.MultiIndex.from_tuples(list(self.fits), names=["model", "K", "fit"])
+        return PricingStudy(config, self.panel, self.masks, self.scored,
+                            pd.DataFrame(list(self.fits.values()), index=index), pd.DataFrame(self.member_rows),
+                            beta_match, histories)
 
 
 def _train_members(instruments, returns, masks, hidden, config: PricingConfig):
-    """Every K and seed of one architecture as one ensemble: each member is as wide as the
-    largest K and reconstructs with its own K factors, so all share one shape."""
+    """Every market's K and seed of one architecture as one ensemble: each member is as wide
+    as the largest K and reconstructs with its own K factors, so all share one shape, and
+    each reads its own market's months. `instruments` and `returns` put the market first:
+    (markets, months, N, L) and (markets, months, N). Returns (market, K, seed) -> model."""
     widest, members = max(config.factor_counts), {}
-    for k in config.factor_counts:
-        for seed in config.seeds:
-            torch.manual_seed(seed)
-            members[(k, seed)] = ConditionalAutoencoder(ConditionalAEConfig(
-                n_characteristics=instruments.shape[2], n_factors=widest, active_factors=k, hidden_sizes=hidden))
+    for market in range(len(instruments)):
+        for k in config.factor_counts:
+            for seed in config.seeds:
+                torch.manual_seed(seed)
+                members[(market, k, seed)] = ConditionalAutoencoder(ConditionalAEConfig(
+                    n_characteristics=instruments.shape[3], n_factors=widest, active_factors=k, hidden_sizes=hidden))
     ensemble = Ensemble(list(members.values()))
+    markets = [market for market, _, _ in members]
 
-    def stacked(split):  # (months, members, ...): every member sees the same months
-        return [np.repeat(values[masks[split]][:, None], len(members), axis=1) for values in (instruments, returns)]
+    def stacked(split):  # (months, members, ...): each member sees its own market's months
+        return [np.stack([values[market][masks[split]] for market in markets], axis=1)
+                for values in (instruments, returns)]
 
     history = fit(ensemble, stacked("train"), stacked("validation"), config.train)
     ensemble.cpu()
     return {key: ensemble.member(number) for number, key in enumerate(members)}, history
+
+
+def market_scores(study: PricingStudy, model: str, k: int) -> pd.Series:
+    """One market's test numbers for a comparison repeated over markets: the total and
+    predictive R2 of `model` at K (the mean of its seeds' fits, and the mean of its single
+    seeds' R2), of the linear autoencoder and IPCA at the same K and of the oracle; and, where
+    the market has a truth, how much of the true betas `model` (mean over seeds) and IPCA span."""
+    scores = study.scores("test")
+    linear = architecture_name(())
+    members = study.members.query("split == 'test'")
+    oracle = [key for key in scores.index if key[0] == "oracle"]
+    row = {}
+    for kind in ("total", "predictive"):
+        row[f"{kind} R2, {model}"] = scores.loc[(model, k), kind]
+        for name in dict.fromkeys((model, linear)):
+            if (name, k) in scores.index:
+                single = members.query("model == @name and K == @k and measure == @kind")["R2"]
+                row[f"{kind} R2, {name}, single seeds"] = single.mean()
+        if (linear, k) in scores.index:
+            row[f"{kind} R2, {linear}"] = scores.loc[(linear, k), kind]
+        row[f"{kind} R2, IPCA"] = scores.loc[("IPCA", k), kind]
+        row[f"{kind} R2, oracle"] = scores.loc[oracle[0], kind] if oracle else np.nan
+    if study.beta_match is not None:
+        spans = study.beta_match.query("K == @k").groupby("model")["beta R2"].mean()
+        row |= {f"beta R2, {model}": spans[model], "beta R2, IPCA": spans["IPCA"]}
+    return pd.Series(row, dtype=float)
 
 
 @torch.no_grad()
