@@ -76,6 +76,7 @@ MODEL_LISTINGS = {
         "code-pca-covariance": "class PCAFactorCovariance(BaseEstimator)",
         "code-vae-covariance": "def fit(self, returns",
         "code-race": "def run_covariance_race(config",
+        "code-races-over-markets": "def run_races_over_markets(config",
         "code-nonlinear-shrinkage": "def shrunk_eigenvalues(sample",
     },
     "07_anomalies": {"code-anomaly-score": "def anomaly_score(errors"},

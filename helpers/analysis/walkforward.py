@@ -95,6 +95,8 @@ def walk_forward(
     also: dict[str, tuple[str, str]] | None = None,
     long_only: bool = True,
     n_jobs: int = -1,
+    given: dict[str, list[np.ndarray]] | None = None,
+    as_arrays: bool = False,
 ) -> WalkForwardResult:
     """Rebalance monthly on each estimator's covariance of the trailing `window` days.
 
@@ -105,13 +107,23 @@ def walk_forward(
     fitted attribute) for a second matrix an estimator computes on the way (say the VAE's
     covariance without its residual diagonal). With `truth` (a SyntheticTruth) an oracle
     is added: the mean true conditional covariance over the holding month, the floor no
-    estimator can beat in expectation.
+    estimator can beat in expectation. `given` maps further names to covariances estimated
+    elsewhere, one per rebalance date (`rebalance_dates(log_returns.index, window)`), each
+    from the trailing window up to its date: they join the race as estimators do (Chapter
+    6 trains many markets' VAEs together, then races each market's covariances here).
+    With `as_arrays` the estimators see each window as an array, not a frame: the same
+    numbers a third faster for estimators that do not read the dates (scikit-learn checks a
+    frame's column names at every fit), for races of many markets.
     """
     if log_returns.isna().any().any():
         raise InputError("log_returns has missing values; the walk-forward needs a complete panel")
-    if ORACLE in estimators:
+    given = given or {}
+    if ORACLE in estimators or ORACLE in given:
         raise InputError(f"{ORACLE!r} is reserved for the oracle that `truth` adds")
     also = also or {}
+    taken = (set(estimators) | set(also)) & set(given)
+    if taken:
+        raise InputError(f"given covariances {sorted(taken)} share a name with an estimator; name them apart")
     for name, (source, _) in also.items():
         if source not in estimators:
             raise InputError(f"also[{name!r}] refers to {source!r}; expected one of {list(estimators)}")
@@ -122,10 +134,15 @@ def walk_forward(
     holdings = [days[(days > start) & (days <= end)] for start, end in zip(dates, ends, strict=True)]
     attributes = {name: ["covariance_"] + [a for n, (s, a) in also.items() if s == name] for name in estimators}
     runs = Parallel(n_jobs=n_jobs)(
-        delayed(_estimate_every_month)(clone(estimator), log_returns, dates, window, attributes[name])
+        delayed(_estimate_every_month)(clone(estimator), log_returns, dates, window, attributes[name], as_arrays)
         for name, estimator in estimators.items()
     )
     covariances = {name: run["covariance_"] for name, run in zip(estimators, runs, strict=True)}
+    for name, matrices in given.items():
+        if len(matrices) != len(dates):
+            raise InputError(f"given[{name!r}] holds {len(matrices)} covariances; expected one per rebalance date "
+                             f"({len(dates)})")
+        covariances[name] = list(matrices)
     for name, (source, attribute) in also.items():
         covariances[name] = runs[list(estimators).index(source)][attribute]
     if truth is not None:
@@ -191,7 +208,8 @@ def _optimize_every_month(optimizer, matrices: list[np.ndarray]) -> list[np.ndar
         return [optimizer(matrix) for matrix in matrices]
 
 
-def _estimate_every_month(estimator, log_returns, dates, window, attributes) -> dict[str, list[np.ndarray]]:
+def _estimate_every_month(estimator, log_returns, dates, window, attributes, as_arrays=False
+                          ) -> dict[str, list[np.ndarray]]:
     """One estimator over every month, on one thread: a threaded BLAS or torch sums in an order
     that depends on the threads it gets, and the race's numbers should not."""
     recorded = {attribute: [] for attribute in attributes}
@@ -200,7 +218,8 @@ def _estimate_every_month(estimator, log_returns, dates, window, attributes) -> 
     try:
         with threadpool_limits(limits=1):
             for date in dates:
-                estimator.fit(trailing_history(log_returns, date, window))
+                history = trailing_history(log_returns, date, window)
+                estimator.fit(history.to_numpy() if as_arrays else history)
                 for attribute in attributes:
                     recorded[attribute].append(np.array(getattr(estimator, attribute)))
     finally:
