@@ -236,6 +236,30 @@ class Inconclusive(_Settled):
     stated = "inconclusive"
 
 
+@dataclass(frozen=True)
+class NotHigher(_Settled):
+    """The difference is not above zero: lower, equivalent or inconclusive. For a direction the
+    prose rules out while the reading itself sits near a line: networks trained on another
+    processor take other floating-point paths, and a reading at a line can move across it."""
+
+    stated = "not higher"
+
+    @property
+    def holds(self) -> bool:
+        return self.verdict != "higher"
+
+
+@dataclass(frozen=True)
+class NotLower(_Settled):
+    """The difference is not below zero: higher, equivalent or inconclusive (see `NotHigher`)."""
+
+    stated = "not lower"
+
+    @property
+    def holds(self) -> bool:
+        return self.verdict != "lower"
+
+
 def settled_sentence(estimate: float, low: float, high: float, margin: float, n: float, unit: str) -> str:
     """The words the prose uses for a difference read against its margin (see `margin_verdict`)."""
     places = _decimals(margin)
@@ -350,7 +374,8 @@ def brief_verdict(interval, margin: float, n: float, unit: str, *, higher: str =
     return f"{direction}, {'clearing' if abs(estimate) >= margin else 'but inside'} the margin of {margin:g}"
 
 
-RULES = (Above, Below, AtMost, Within, Between, Higher, Lower, Equivalent, Inconclusive, EverySeed, NotMeasured)
+RULES = (Above, Below, AtMost, Within, Between, Higher, Lower, Equivalent, Inconclusive, NotHigher, NotLower, EverySeed,
+         NotMeasured)
 
 
 def difference_verdict(interval, margin: float, n: float, unit: str, *, missing: str = "not measured") -> str:

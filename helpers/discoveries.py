@@ -3,7 +3,7 @@ Benjamini-Hochberg control of the false discovery rate over every comparison it 
 
 A book that makes dozens of comparisons at 5% would call a few of them ahead or behind by
 chance alone. Every comparison read against a margin (helpers.claims: Higher, Lower,
-Equivalent, Inconclusive) has a p-value of a zero difference; the Benjamini-Hochberg
+Equivalent, Inconclusive, NotHigher, NotLower) has a p-value of a zero difference; the Benjamini-Hochberg
 adjustment over all of them keeps the expected share of false "higher" and "lower"
 verdicts among those that survive at or below `rate`.
 """
@@ -15,7 +15,7 @@ from scipy.stats import false_discovery_control
 from helpers import claims
 from helpers.validate import InputError, as_number
 
-COMPARISONS = (claims.Higher, claims.Lower, claims.Equivalent, claims.Inconclusive)
+COMPARISONS = (claims.Higher, claims.Lower, claims.Equivalent, claims.Inconclusive, claims.NotHigher, claims.NotLower)
 
 
 def comparison_table(recorded: dict[str, list[dict]]) -> pd.DataFrame:

@@ -117,6 +117,10 @@ def contradicted(rule):
         return replace(rule, estimate=rule.high)
     if isinstance(rule, claims.Inconclusive):
         return replace(rule, estimate=0.0, low=-rule.margin / 10, high=rule.margin / 10)
+    if isinstance(rule, claims.NotHigher):
+        return replace(rule, estimate=2 * rule.margin, low=rule.margin, high=3 * rule.margin)
+    if isinstance(rule, claims.NotLower):
+        return replace(rule, estimate=-2 * rule.margin, low=-3 * rule.margin, high=-rule.margin)
     if isinstance(rule, claims.Higher | claims.Lower | claims.Equivalent):
         return replace(rule, estimate=0.0, low=-10 * rule.margin, high=10 * rule.margin)
     if isinstance(rule, claims.EverySeed):

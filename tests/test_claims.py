@@ -18,6 +18,8 @@ from helpers.claims import (
     Higher,
     Inconclusive,
     Lower,
+    NotHigher,
+    NotLower,
     NotMeasured,
     Within,
     brief_verdict,
@@ -43,6 +45,8 @@ CASES = [
     (Lower(-0.3, -0.5, -0.1, 0.1, 10), Lower(-0.3, -0.5, 0.1, 0.1, 10)),
     (Equivalent(0.001, -0.004, 0.006, 0.01, 10), Equivalent(0.001, -0.004, 0.012, 0.01, 10)),
     (Inconclusive(0.001, -0.004, 0.012, 0.01, 10), Inconclusive(0.001, -0.004, 0.006, 0.01, 10)),
+    (NotHigher(0.02, -0.001, 0.04, 0.01, 10), NotHigher(0.02, 0.001, 0.04, 0.01, 10)),
+    (NotLower(-0.02, -0.04, 0.001, 0.01, 10), NotLower(-0.02, -0.04, -0.001, 0.01, 10)),
     (EverySeed((0.049, 0.053, 0.05)), EverySeed((0.049, -0.001, 0.05))),
     (EverySeed((-0.01, -0.02), side="below"), EverySeed((-0.01, 0.02), side="below")),
 ]
@@ -195,3 +199,15 @@ def test_the_verdicts_name_the_directions_in_the_readers_terms_and_say_when_noth
         assert verdict(unmeasured, 0.01, 1, "markets", missing="fewer than two markets") == "fewer than two markets"
         assert verdict(None, 0.01, 1, "markets") == "not measured"
         assert verdict(behind, 0.01, 10, "markets") != "not measured"
+
+
+@pytest.mark.parametrize(("interval", "verdict"), [
+    ((-0.03, -0.05, -0.01), "lower"), ((0.001, -0.004, 0.006), "equivalent"), ((0.01, -0.01, 0.03), "inconclusive"),
+])
+def test_a_one_sided_claim_holds_on_every_reading_but_the_one_it_rules_out(interval, verdict):
+    assert margin_verdict(*interval, 0.01) == verdict
+    assert NotHigher(*interval, 0.01, 10).holds
+    estimate, low, high = interval
+    assert NotLower(-estimate, -high, -low, 0.01, 10).holds
+    assert not NotHigher(0.03, 0.01, 0.05, 0.01, 10).holds
+    assert not NotLower(-0.03, -0.05, -0.01, 0.01, 10).holds

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from skfolio.moments import DenoiseCovariance
 from skfolio.optimization import MeanRisk, ObjectiveFunction
 from skfolio.prior import EmpiricalPrior
 from sklearn.covariance import EmpiricalCovariance, LedoitWolf
@@ -21,6 +22,7 @@ from helpers.analysis.bootstrap import (
 )
 from helpers.analysis.covariance import (
     GivenCovariance,
+    MarchenkoPasturDenoise,
     NonlinearShrinkage,
     PCAFactorCovariance,
     ScaledIdentity,
@@ -365,3 +367,12 @@ def test_auroc_intervals_hold_each_scores_auroc_and_one_half_for_noise():
     assert table.loc["signal", "low"] > 0.8 and table.loc["inverse", "high"] < 0.2
     with pytest.raises(ValueError, match="'chance'"):
         auroc_intervals(scores.rename(columns={"noise": "chance"}), labels)
+
+
+def test_the_one_pass_denoising_equals_skfolios():
+    rng = np.random.default_rng(7)
+    for n_assets, days in ((60, 504), (20, 126), (8, 300)):
+        returns = (rng.normal(size=(days, n_assets)) @ rng.normal(size=(n_assets, n_assets))
+                   + rng.normal(size=(days, 1)) @ rng.normal(size=(1, n_assets))) * 0.01
+        np.testing.assert_allclose(MarchenkoPasturDenoise().fit(returns).covariance_,
+                                   DenoiseCovariance().fit(returns).covariance_, rtol=1e-9, atol=1e-15)

@@ -7,7 +7,7 @@ import warnings
 import pytest
 from sklearn.utils.estimator_checks import check_estimator
 
-from helpers.analysis.covariance import PCAFactorCovariance, VAECovariance
+from helpers.analysis.covariance import MarchenkoPasturDenoise, PCAFactorCovariance, VAECovariance
 from helpers.analysis.embedding import MarketStates
 from helpers.analysis.interpret import FeatureLabeler
 from helpers.analysis.regimes import (
@@ -26,6 +26,11 @@ NAMED_TARGET = ("fit's second argument is named for what it is (the returns or v
                 "states), not y")
 
 CHECKED = {
+    "MarchenkoPasturDenoise": (
+        MarchenkoPasturDenoise(),
+        {"check_fit2d_1sample": "skfolio's sample covariance, which it denoises, refuses one observation in its own "
+                                "words (ddof must be less than the number of observations)"},
+    ),
     "PCAFactorCovariance": (PCAFactorCovariance(n_factors=1), {}),
     "VAECovariance": (
         VAECovariance(latent_size=1, hidden_sizes=(4,), n_samples=200, train=TrainConfig(epochs=3, progress=False)),

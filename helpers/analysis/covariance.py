@@ -10,11 +10,16 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-import cvxpy as cp
+import clarabel
 import numpy as np
 import pandas as pd
 import torch
-from skfolio.moments import BaseCovariance
+from scipy import sparse
+from scipy.optimize import minimize
+from skfolio.moments import BaseCovariance, DenoiseCovariance
+from skfolio.moments import EmpiricalCovariance as SkfolioEmpirical
+from skfolio.utils.stats import corr_to_cov, cov_to_corr
+from skfolio.utils.tools import check_estimator
 from sklearn.base import BaseEstimator
 from sklearn.decomposition import PCA
 from sklearn.utils.validation import validate_data
@@ -40,28 +45,35 @@ def minimum_variance_weights(covariance: np.ndarray) -> np.ndarray:
 
 def long_only_minimum_variance_weights(covariance: np.ndarray) -> np.ndarray:
     """Minimum-variance weights with no short positions: the quadratic program skfolio's
-    MeanRisk solves, posed in cvxpy for the same solver (Clarabel) and compiled once per
-    number of assets, since a walk-forward solves it thousands of times and compiling is
-    most of the cost. A test checks it against MeanRisk."""
+    MeanRisk solves, handed to the same solver (Clarabel) as its matrices. A walk-forward
+    solves it thousands of times, and a modelling layer's work on each solve was most of
+    the cost; the constraints do not change, so they are built once per number of
+    assets. A test checks it against MeanRisk."""
     covariance = check_covariance(covariance)
-    scaled = covariance * (len(covariance) / np.trace(covariance))  # the weights do not depend on the scale
-    eigenvalues, eigenvectors = np.linalg.eigh(scaled)
-    problem, weights, root = _long_only_problem(len(covariance))
-    root.value = (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))).T  # root.T @ root = scaled
-    problem.solve(solver=cp.CLARABEL, warm_start=False)
-    if problem.status != cp.OPTIMAL:
-        raise InputError(f"the long-only minimum-variance problem of {len(covariance)} assets ended "
-                         f"{problem.status!r}; expected an optimal solution")
-    solution = np.clip(weights.value, 0.0, None)
-    return solution / solution.sum()
+    n_assets = len(covariance)
+    scaled = covariance * (n_assets / np.trace(covariance))  # the weights do not depend on the scale
+    constraints, bounds, cones = _long_only_constraints(n_assets)
+    objective = sparse.csc_matrix(np.triu(scaled))  # Clarabel reads the upper triangle of 1/2 w' P w
+    solver = clarabel.DefaultSolver(objective, np.zeros(n_assets), constraints, bounds, cones, _QUIET)
+    solution = solver.solve()
+    if solution.status != clarabel.SolverStatus.Solved:
+        raise InputError(f"the long-only minimum-variance problem of {n_assets} assets ended "
+                         f"{solution.status}; expected an optimal solution")
+    weights = np.clip(np.asarray(solution.x), 0.0, None)
+    return weights / weights.sum()
+
+
+_QUIET = clarabel.DefaultSettings()
+_QUIET.verbose = False
 
 
 @lru_cache(maxsize=8)
-def _long_only_problem(n_assets: int) -> tuple[cp.Problem, cp.Variable, cp.Parameter]:
-    weights = cp.Variable(n_assets)
-    root = cp.Parameter((n_assets, n_assets))
-    problem = cp.Problem(cp.Minimize(cp.sum_squares(root @ weights)), [cp.sum(weights) == 1, weights >= 0])
-    return problem, weights, root
+def _long_only_constraints(n_assets: int) -> tuple[sparse.csc_matrix, np.ndarray, list]:
+    """A w + s = b with s in the cones: the weights sum to one (a zero cone) and each is at
+    least zero (-w in the nonnegative cone)."""
+    constraints = sparse.vstack([np.ones((1, n_assets)), -sparse.eye(n_assets)], format="csc")
+    bounds = np.concatenate([[1.0], np.zeros(n_assets)])
+    return constraints, bounds, [clarabel.ZeroConeT(1), clarabel.NonnegativeConeT(n_assets)]
 
 
 class GivenCovariance(BaseCovariance):
@@ -75,6 +87,47 @@ class GivenCovariance(BaseCovariance):
         self._set_covariance(np.asarray(self.covariance, dtype=float))
         self.location_ = np.zeros(len(self.covariance_))
         return self
+
+
+class MarchenkoPasturDenoise(DenoiseCovariance):
+    """skfolio's `DenoiseCovariance` (eigenvalues of the correlation matrix inside the
+    Marchenko-Pastur band replaced by their mean), with the band's fit computed in one pass.
+
+    skfolio fits the band by matching the Marchenko-Pastur density to a Gaussian kernel
+    density of the eigenvalues (bandwidth 0.01), refitting a `KernelDensity` at every step
+    of its optimizer; that was half of the covariance race's non-learned time. Here the same
+    density is written out over every point of the band at once, the same optimizer starts
+    from the same point, and the rest is skfolio's. A test checks it against skfolio."""
+
+    def fit(self, X, y=None, **fit_params) -> MarchenkoPasturDenoise:
+        self.covariance_estimator_ = check_estimator(self.covariance_estimator, default=SkfolioEmpirical(),
+                                                     check_type=BaseCovariance)
+        self.covariance_estimator_.fit(X, y, **fit_params)
+        X = validate_data(self, X)
+        ratio = X.shape[0] / X.shape[1]
+        correlation, deviations = cov_to_corr(self.covariance_estimator_.covariance_)
+        eigenvalues, eigenvectors = np.linalg.eigh(correlation)
+        order = eigenvalues.argsort()[::-1]
+        eigenvalues, eigenvectors = eigenvalues[order], eigenvectors[:, order]
+        noise = minimize(_band_misfit, x0=0.5, args=(eigenvalues, ratio), bounds=((1e-5, 1 - 1e-5),))["x"][0]
+        n_factors = len(eigenvalues) - eigenvalues[::-1].searchsorted(noise * (1 + (1.0 / ratio) ** 0.5) ** 2)
+        denoised = eigenvalues.copy()
+        denoised[n_factors:] = denoised[n_factors:].sum() / float(len(denoised) - n_factors)
+        correlation, _ = cov_to_corr(eigenvectors @ np.diag(denoised) @ eigenvectors.T)
+        self._set_covariance(corr_to_cov(correlation, deviations))
+        return self
+
+
+def _band_misfit(x: np.ndarray, eigenvalues: np.ndarray, ratio: float, bandwidth: float = 0.01) -> float:
+    """Squared distance between the Marchenko-Pastur density of noise variance x[0] and the
+    Gaussian kernel density of `eigenvalues`, over 1,000 points of the band."""
+    variance = x[0]
+    low, high = variance * (1 - (1.0 / ratio) ** 0.5) ** 2, variance * (1 + (1.0 / ratio) ** 0.5) ** 2
+    points = np.linspace(low, high, 1000)
+    theory = ratio / (2 * np.pi * variance * points) * ((high - points) * (low - points) * -1) ** 0.5
+    scaled = (points[:, None] - eigenvalues[None, :]) / bandwidth  # (points, eigenvalues)
+    kernel = np.exp(-0.5 * scaled**2).sum(axis=1) / (len(eigenvalues) * bandwidth * np.sqrt(2 * np.pi))
+    return float(np.sum((kernel - theory) ** 2))
 
 
 class PCAFactorCovariance(BaseEstimator):

@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 import torch
 from joblib import Parallel, delayed
-from skfolio.moments import DenoiseCovariance, EWCovariance
 from skfolio.moments import EmpiricalCovariance as WindowedSampleCovariance
+from skfolio.moments import EWCovariance
 from sklearn.covariance import OAS, EmpiricalCovariance, LedoitWolf
 
 from helpers.analysis.covariance import (
+    MarchenkoPasturDenoise,
     NonlinearShrinkage,
     PCAFactorCovariance,
     ScaledIdentity,
@@ -92,7 +93,7 @@ def non_learned_estimators(config: CovarianceRaceConfig) -> dict:
         "Ledoit-Wolf": LedoitWolf(),
         "OAS": OAS(),
         "nonlinear shrinkage": NonlinearShrinkage(),
-        "denoised": DenoiseCovariance(),
+        "denoised": MarchenkoPasturDenoise(),
         "PCA": PCAFactorCovariance(config.n_factors),
         EQUAL_WEIGHT: ScaledIdentity(),
     }
