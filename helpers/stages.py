@@ -21,7 +21,13 @@ from helpers.experiments.embeddings import (
 )
 from helpers.experiments.planted import PlantedStudy, PlantedStudyConfig, run_planted_study
 from helpers.experiments.signal_study import SignalStudy, SignalStudyConfig, run_signal_study
-from helpers.experiments.sparse import SparseStage, SparseStageConfig, train_sparse
+from helpers.experiments.sparse import (
+    SparseSeedsConfig,
+    SparseStage,
+    SparseStageConfig,
+    train_sparse,
+    train_sparse_ensemble,
+)
 from helpers.experiments.vae import VAEStage, VAEStageConfig, train_vae
 
 
@@ -38,6 +44,15 @@ def stock_stage(config: StockStageConfig) -> StockStage:
 @cached_stage
 def sparse_stage(config: SparseStageConfig) -> SparseStage:
     return train_sparse(config, dense_stage(config.dense))
+
+
+@cached_stage
+def sparse_seeds_stage(config: SparseSeedsConfig) -> list[SparseStage]:
+    """Every run of `config` trained at once as one sparse ensemble over the one dense stage:
+    each starts from its own seed's weights, and the mini-batches come in the first seed's order."""
+    runs = config.configs()
+    dense = dense_stage(config.sparse.dense)
+    return train_sparse_ensemble(runs, [dense] * len(runs), "sparse autoencoders, one per seed")
 
 
 @cached_stage

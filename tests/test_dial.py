@@ -26,6 +26,10 @@ def test_a_small_dial_gives_the_same_numbers_twice():
     assert set(first.table["setting"]) == {"nonlinearity 0", "nonlinearity 2", "interaction alone",
                                             "loading shift alone"}
     assert first.table.drop(columns="setting").notna().all().all()
+    for model in ("VAE", "PCA", "oracle"):  # each factor's recovery is kept, and the mean is theirs
+        factors = first.table.filter(like=f"factor R2, {model}, ")
+        assert factors.shape[1] == 4
+        np.testing.assert_allclose(factors.mean(axis=1), first.table[f"factor R2, {model}"], rtol=1e-12)
 
 
 def test_a_dial_without_windows_trains_the_vaes_alone_and_scores_them_the_same():

@@ -18,14 +18,14 @@ from helpers.experiments.planted import (
     STRESS,
     VIX_LIKE,
     PlantedStudyConfig,
-    SparseEnsemble,
     chosen_members,
     graded,
     minus_sparse,
     over_markets,
 )
-from helpers.experiments.sparse import SparseStageConfig
+from helpers.experiments.sparse import SparseSeedsConfig, SparseStageConfig
 from helpers.models.sparse_ae import SparseAEConfig, SparseAutoencoder
+from helpers.models.sparse_ensemble import SparseEnsemble
 from helpers.stages import planted_stage
 from helpers.train import TrainConfig, fit
 from helpers.validate import InputError
@@ -161,3 +161,10 @@ def test_the_study_grades_every_market_on_every_target():
     graded_values = study.aurocs.to_numpy(dtype=float)
     assert np.nanmin(graded_values) >= 0 and np.nanmax(graded_values) <= 1
     assert study.first_sparse.config == tiny_config().sparse
+
+
+def test_the_seed_runs_are_every_seed_with_the_inputs_centred_and_not():
+    base = SparseStageConfig()
+    runs = SparseSeedsConfig(sparse=base, seeds=(3, 4)).configs()
+    assert [(run.train.seed, run.center_inputs) for run in runs] == [(3, True), (3, False), (4, True), (4, False)]
+    assert all(replace(run, center_inputs=True, train=base.train) == base for run in runs), "only the seed varies"

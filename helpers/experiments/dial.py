@@ -174,15 +174,15 @@ def _score(config: DialConfig, market: dict, autoencoder: DenseAutoencoder | Non
     }
     true_covariances = truth.conditional_covariance(index["test"])
 
-    def recovery(latents):
-        return float(factor_recovery(latents, factors.loc[every_date], index["train"], index["test"]).mean())
+    recovered = {name: factor_recovery(latents, factors.loc[every_date], index["train"], index["test"])
+                 for name, latents in (("VAE", vae_means), ("PCA", pca_scores), ("oracle", oracle))}
 
     return {
         "setting": market["setting"], "nonlinearity": market["nonlinearity"], "seed": market["seed"],
         **_window_scores(config, market["windows"], autoencoder),
-        "factor R2, VAE": recovery(vae_means),
-        "factor R2, PCA": recovery(pca_scores),
-        "factor R2, oracle": recovery(oracle),
+        **{f"factor R2, {name}": float(values.mean()) for name, values in recovered.items()},
+        **{f"factor R2, {name}, {factor}": float(value) for name, values in recovered.items()
+           for factor, value in values.items()},
         **{f"covariance loss, {name}": stein_loss(estimate, true_covariances) for name, estimate in estimates.items()},
         **_generator_scores(config, market, vae),
         "nonlinearity statistic": nonlinearity_statistic(returns, index["train"], index["test"], config.latent_size),

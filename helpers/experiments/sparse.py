@@ -1,7 +1,7 @@
 """Chapter 3's pipeline: a TopK sparse autoencoder over a dense stage's window embeddings."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from helpers.data import SPLITS
 from helpers.experiments.embeddings import DenseStage, DenseStageConfig
 from helpers.experiments.saved import SavedModel
 from helpers.models.sparse_ae import SparseAEConfig, SparseAutoencoder
+from helpers.models.sparse_ensemble import SparseEnsemble
 from helpers.train import History, TrainConfig, adjusted, fit
 
 
@@ -40,6 +41,19 @@ class SparseStage:
     activations: pd.DataFrame  # end date x feature
     split: pd.Series
     metrics: pd.DataFrame  # split x (fvu, l0, dead_fraction, dense_fraction)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SparseSeedsConfig:
+    """The sparse stage `sparse` retrained with each of `seeds`, its inputs centred and not:
+    the spread a reader should expect from the network's seed alone."""
+    sparse: SparseStageConfig
+    seeds: tuple[int, ...]
+
+    def configs(self) -> list[SparseStageConfig]:
+        """Each run's config, seed by seed, centred before uncentred."""
+        return [replace(self.sparse, center_inputs=centred, train=adjusted(self.sparse.train, seed=seed))
+                for seed in self.seeds for centred in (True, False)]
 
 
 def split_rows(dense: DenseStage) -> dict[str, np.ndarray]:
@@ -112,3 +126,20 @@ def book_sparse_config(
     train = adjusted(SparseStageConfig().train, epochs=epochs, seed=seed)
     return SparseStageConfig(dense=dense, n_features=n_features, k=k, aux_k=min(aux_k, n_features),
                              center_inputs=center_inputs, train=train)
+
+
+def train_sparse_ensemble(configs: list[SparseStageConfig], denses: list[DenseStage],
+                          description: str = "sparse autoencoders") -> list[SparseStage]:
+    """Each config's sparse autoencoder over its dense stage (the configs alike but for their
+    seeds), all trained at once as one `SparseEnsemble`: each member starts as `train_sparse`
+    would start it, the first config's training settings drive the loop (its seed orders the
+    mini-batches), and the stages share the ensemble's history."""
+    ensemble = SparseEnsemble([sparse_model(config, dense) for config, dense in zip(configs, denses, strict=True)])
+    stacked = {name: np.stack([dense.embeddings.to_numpy(dtype=np.float32)[split_rows(dense)[name]]
+                               for dense in denses], axis=1)
+               for name in ("train", "validation")}  # (rows, M, n_inputs)
+    train = adjusted(configs[0].train, description=description)
+    history = fit(ensemble, stacked["train"], stacked["validation"], train)
+    ensemble.cpu()
+    return [sparse_result(config, dense, ensemble.member(number), history)
+            for number, (config, dense) in enumerate(zip(configs, denses, strict=True))]
