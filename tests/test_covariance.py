@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy.stats import multivariate_normal
 from skfolio.moments import DenoiseCovariance
 from skfolio.optimization import MeanRisk, ObjectiveFunction
 from skfolio.prior import EmpiricalPrior
@@ -36,6 +37,7 @@ from helpers.analysis.walkforward import (
     ORACLE,
     SCORES,
     forecast_scores,
+    gaussian_log_likelihood,
     lowest_risk_on_validation,
     rebalance_dates,
     volatility_table,
@@ -376,3 +378,17 @@ def test_the_one_pass_denoising_equals_skfolios():
                    + rng.normal(size=(days, 1)) @ rng.normal(size=(1, n_assets))) * 0.01
         np.testing.assert_allclose(MarchenkoPasturDenoise().fit(returns).covariance_,
                                    DenoiseCovariance().fit(returns).covariance_, rtol=1e-9, atol=1e-15)
+
+
+def test_the_gaussian_log_likelihood_is_scipys_on_every_path():
+    rng = np.random.default_rng(3)
+    days = rng.normal(size=(21, 12)) * 0.01
+    loadings = rng.normal(size=(12, 3)) * 0.01
+    regular = loadings @ loadings.T + np.diag(rng.uniform(1e-5, 4e-5, 12))
+    singular = loadings @ loadings.T  # a factor model without its residual: rank 3
+    for covariance in (regular, np.cov(rng.normal(size=(60, 12)), rowvar=False), singular):
+        expected = multivariate_normal(cov=covariance, allow_singular=True).logpdf(days).mean()
+        assert gaussian_log_likelihood(covariance, days) == pytest.approx(expected, rel=1e-10)
+    assert gaussian_log_likelihood(singular, days) == -np.inf, "days off a singular matrix's support"
+    on_support = days[:, :3] @ loadings.T  # days inside the rank-3 span
+    assert np.isfinite(gaussian_log_likelihood(singular, on_support))

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 from joblib import Parallel, delayed
+from scipy.linalg import solve_triangular
 from scipy.stats import multivariate_normal
 from skfolio.metrics import portfolio_variance_calibration_ratio, portfolio_variance_qlike_loss
 from sklearn.base import clone
@@ -192,13 +193,35 @@ def forecast_scores(
         for matrix, month, holding, target in zip(matrices, months, holdings, targets, strict=True):
             forecast = GivenCovariance(matrix).fit(month)
             rows[(holding[-1], name)] = {
-                SCORES[0]: float(multivariate_normal(cov=matrix, allow_singular=True).logpdf(month).mean()),
+                SCORES[0]: gaussian_log_likelihood(matrix, month),
                 SCORES[1]: portfolio_variance_qlike_loss(forecast, month, portfolio_weights=equal),
                 SCORES[2]: portfolio_variance_calibration_ratio(forecast, month, portfolio_weights=target),
             }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index = pd.MultiIndex.from_tuples(table.index, names=["month end", "estimator"])
     return table.unstack("estimator").reorder_levels([0, 1], axis=1)
+
+
+def gaussian_log_likelihood(covariance: np.ndarray, days: np.ndarray) -> float:
+    """The mean log density of `days` (days x assets) under a zero-mean Gaussian with this
+    covariance: scipy's multivariate normal, through a Cholesky factor where the covariance
+    is well inside the invertible ones (a race scores thousands of matrices, and scipy's
+    eigendecomposition was most of the scores' time); a singular or nearly singular one,
+    such as a factor model without its residual, gets scipy's pseudo-inverse density, minus
+    infinity off its support. A test holds the two paths equal where both apply."""
+    try:
+        factor = np.linalg.cholesky(covariance)
+    except np.linalg.LinAlgError:
+        factor = None
+    pivots = None if factor is None else np.diag(factor) ** 2
+    if pivots is None or pivots.min() <= NEARLY_SINGULAR * pivots.max():
+        return float(multivariate_normal(cov=covariance, allow_singular=True).logpdf(days).mean())
+    whitened = solve_triangular(factor, np.asarray(days, dtype=float).T, lower=True)  # (assets, days)
+    log_determinant = 2.0 * np.log(np.diag(factor)).sum()
+    return float(np.mean(-0.5 * (len(covariance) * np.log(2 * np.pi) + log_determinant + (whitened**2).sum(axis=0))))
+
+
+NEARLY_SINGULAR = 1e-9  # a smallest Cholesky pivot below this share of the largest goes to scipy
 
 
 def _optimize_every_month(optimizer, matrices: list[np.ndarray]) -> list[np.ndarray]:
