@@ -124,7 +124,7 @@ def _band_misfit(x: np.ndarray, eigenvalues: np.ndarray, ratio: float, bandwidth
     variance = x[0]
     low, high = variance * (1 - (1.0 / ratio) ** 0.5) ** 2, variance * (1 + (1.0 / ratio) ** 0.5) ** 2
     points = np.linspace(low, high, 1000)
-    theory = ratio / (2 * np.pi * variance * points) * ((high - points) * (low - points) * -1) ** 0.5
+    theory = ratio / (2 * np.pi * variance * points) * ((high - points) * (points - low)) ** 0.5
     scaled = (points[:, None] - eigenvalues[None, :]) / bandwidth  # (points, eigenvalues)
     kernel = np.exp(-0.5 * scaled**2).sum(axis=1) / (len(eigenvalues) * bandwidth * np.sqrt(2 * np.pi))
     return float(np.sum((kernel - theory) ** 2))
