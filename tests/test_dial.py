@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.analysis.factors import chance_purity
 from helpers.analysis.nonlinearity import nonlinearity_statistic
 from helpers.data import chronological_split, load
 from helpers.experiments.dial import DialConfig, run_dial, stein_loss, vae_market_study
@@ -89,3 +90,17 @@ def test_the_market_study_is_the_books_vae_on_consecutive_market_seeds_and_score
     with pytest.raises(InputError, match="variant='calm'"):
         vae_market_study(markets=3, seed=0, variant="calm", n_assets=8, n_days=300, latent_size=2, hidden_sizes=[8],
                          beta=1.0)
+
+
+def test_the_dial_counts_the_latents_a_vae_uses_and_reads_sectors_in_its_loadings():
+    study = vae_market_study(markets=2, seed=0, variant="default", n_assets=12, n_days=400, latent_size=2,
+                             hidden_sizes=[8], beta=1.0, epochs=40, patience=10)
+    small = replace(study, implied_draws=200, generated_days=400, train=replace(study.train, progress=False))
+    used, priced_out = run_dial(small).table, run_dial(replace(small, beta=1000.0)).table
+    assert (used["active units"] >= 1).all() and (priced_out["active units"] == 0).all(), \
+        "a KL weight of 1000 leaves every latent on the prior"
+    sectors = load("synthetic", n_assets=12, n_days=400, seed=0).assets["sector"].to_numpy()
+    assert used["sector purity, chance"].iloc[0] == pytest.approx(chance_purity(sectors))
+    purity = used.filter(like="sector purity")
+    assert ((purity >= 0) & (purity <= 1)).all().all()
+    assert (used["sector purity, true loadings"] > used["sector purity, chance"]).all()

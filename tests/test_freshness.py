@@ -132,6 +132,18 @@ def test_chapters_executed_ahead_in_parallel_are_read_from_the_cache_by_the_buil
     assert execute_ahead(Book.read(book), workers=2) == {}, "nothing is out of date"
 
 
+def test_a_chapter_executed_ahead_after_an_edit_is_read_again_by_the_build(book):
+    """`make book` after an edit: the chapter executes ahead, so the build finds its execution
+    valid, but the page on the site is the old one until Sphinx reads it again."""
+    assert build(book).returncode == 0
+    first_b = shown(book, "page_b")
+    (book / "probe" / "alpha.py").write_text("VALUE = 13\n")
+    assert set(execute_ahead(Book.read(book), workers=1)) == {(book / "page_a.md").resolve()}
+    assert build(book).returncode == 0
+    assert shown(book, "page_a").startswith("alpha=13"), "the site shows the execution made ahead"
+    assert shown(book, "page_b") == first_b
+
+
 def test_a_chapter_that_fails_ahead_is_left_to_the_build(book):
     (book / "fail_alpha").write_text("")
     outcomes = execute_ahead(Book.read(book), workers=1)

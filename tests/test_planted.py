@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from helpers.analysis.interpret import chosen_components
+from helpers.analysis.interpret import chosen_components, pca_fvu
 from helpers.data import MarketSpec, WindowSpec
 from helpers.experiments.embeddings import DenseStageConfig
 from helpers.experiments.planted import (
@@ -23,10 +23,10 @@ from helpers.experiments.planted import (
     minus_sparse,
     over_markets,
 )
-from helpers.experiments.sparse import SparseSeedsConfig, SparseStageConfig
+from helpers.experiments.sparse import SparseSeedsConfig, SparseStageConfig, split_rows
 from helpers.models.sparse_ae import SparseAEConfig, SparseAutoencoder
 from helpers.models.sparse_ensemble import SparseEnsemble
-from helpers.stages import planted_stage
+from helpers.stages import dense_stage, planted_stage
 from helpers.train import TrainConfig, fit
 from helpers.validate import InputError
 
@@ -161,6 +161,21 @@ def test_the_study_grades_every_market_on_every_target():
     graded_values = study.aurocs.to_numpy(dtype=float)
     assert np.nanmin(graded_values) >= 0 and np.nanmax(graded_values) <= 1
     assert study.first_sparse.config == tiny_config().sparse
+    assert list(study.reconstruction.index) == [3, 4]
+    first_market = split_rows(dense_stage(tiny_config().sparse.dense))
+    embeddings = dense_stage(tiny_config().sparse.dense).embeddings.to_numpy()
+    assert study.reconstruction.loc[3, "PCA FVU"] == pytest.approx(
+        pca_fvu(embeddings[first_market["train"]], embeddings[first_market["test"]], tiny_config().sparse.k))
+    assert study.reconstruction.loc[3, "sparse FVU"] == study.first_sparse.metrics.loc["test", "fvu"]
+
+
+def test_pca_fvu_is_zero_with_every_component_and_one_with_a_subspace_the_data_leave():
+    rng = np.random.default_rng(0)
+    train = rng.standard_normal((200, 4)) * [3.0, 2.0, 1.0, 0.5]
+    test = rng.standard_normal((100, 4)) * [3.0, 2.0, 1.0, 0.5]
+    assert pca_fvu(train, test, 4) == pytest.approx(0.0, abs=1e-12)
+    assert 0.0 < pca_fvu(train, test, 2) < pca_fvu(train, test, 1) < 1.0
+    assert pca_fvu(train, np.column_stack([test[:, :2] * 0, test[:, 2:]]), 2) == pytest.approx(1.0, abs=0.05)
 
 
 def test_the_seed_runs_are_every_seed_with_the_inputs_centred_and_not():

@@ -5,7 +5,11 @@ whose helpers changed (by the digest of the modules it imports, transitively) or
 successful execution on record loses its cached execution and is read again, which executes
 it; the others keep theirs. Pages that paste from other pages (cross-page glue, the claims
 figure) are read again on every build, since what they paste may have changed. After each
-page is read its execution is put on record, or taken off it if it failed. The package
+page is read its execution is put on record, or taken off it if it failed, and the
+environment notes which code the page was read with: a page executed ahead of the build
+(`helpers.execute`, after an edit) has a valid execution in the cache, but its page on
+the site is the old one until Sphinx reads it again, so a page whose code differs from what
+it was last read with is read again too. The package
 whose graph is read is the helpers, or `fresh_chapters_package` (a folder, relative to the
 book) in a test's small book.
 """
@@ -46,8 +50,12 @@ def outdated(app, env, added, changed, removed) -> list[str]:
     stale = {docname for docname, path in notebooks.items() if path in retired.stale}
     for docname in sorted(stale - added - changed):
         LOGGER.info(f"{docname}: its helpers changed or it has no successful execution on record; executing again")
+    read_with = getattr(env, "fresh_chapters_read_with", {})
+    unread = {docname for docname, digest in app.fresh_chapters_digests.items() if read_with.get(docname) != digest}
+    for docname in sorted(unread - stale - added - changed):
+        LOGGER.info(f"{docname}: executed since the site last read it; reading it again")
     pasting = {docname for docname, path in pages.items() if pastes_from_other_pages(path)}
-    return sorted((stale | pasting) - added - changed)
+    return sorted((stale | unread | pasting) - added - changed)
 
 
 def recorded(app, doctree) -> None:
@@ -57,6 +65,9 @@ def recorded(app, doctree) -> None:
         return
     execution = getattr(app.env, "nb_metadata", {}).get(docname, {}).get("exec_data") or {}
     _record(app).record_execution(Path(app.env.doc2path(docname)), digest, bool(execution.get("succeeded")))
+    if not hasattr(app.env, "fresh_chapters_read_with"):
+        app.env.fresh_chapters_read_with = {}
+    app.env.fresh_chapters_read_with[docname] = digest
 
 
 def setup(app):

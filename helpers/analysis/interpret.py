@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.validation import validate_data
 
+from helpers.analysis.embedding import pca_reconstruction
 from helpers.validate import InputError, as_count, as_number, check_finite_frame
 
 
@@ -22,6 +23,14 @@ def sparse_metrics(x: np.ndarray, reconstruction: np.ndarray, features: np.ndarr
         "dead_fraction": float((~active.any(axis=0)).mean()),
         "dense_fraction": float((active.mean(axis=0) > 0.5).mean()),
     }
+
+
+def pca_fvu(train: np.ndarray, x: np.ndarray, n_components: int) -> float:
+    """The fraction of variance of `x` unexplained by the first principal components of
+    `train`, measured as `sparse_metrics` measures a dictionary's: the fixed subspace a
+    dictionary with as many active features is compared with."""
+    reconstruction = pca_reconstruction(train, x, n_components)
+    return float(((x - reconstruction) ** 2).sum() / ((x - x.mean(axis=0)) ** 2).sum())
 
 
 def interpretation_indicators(indicators: pd.DataFrame, min_coverage: float = 0.8) -> pd.DataFrame:

@@ -10,6 +10,8 @@ Every market is scored on its held-out (test) days:
   Stein's loss against each test day's true conditional covariance;
 - generators: days drawn from the VAE's prior and from probabilistic PCA, and the training
   days themselves, by the distance of their correlations to the test days';
+- the VAE's use of its latents: its active units, and how well its loading space groups the
+  stocks by sector (against the true loadings and chance);
 - the nonlinearity statistic of `helpers.analysis.nonlinearity`, which needs no truth.
 All the markets' autoencoders are trained together as one ensemble, and all their VAEs as
 another, through the one training loop; each member stops early on its own.
@@ -28,7 +30,14 @@ from tqdm.auto import tqdm
 
 from helpers.analysis.covariance import PCAFactorCovariance
 from helpers.analysis.embedding import pca_reconstruction, reconstruction_r2
-from helpers.analysis.factors import factor_recovery, implied_covariance
+from helpers.analysis.factors import (
+    active_units,
+    chance_purity,
+    decoder_jacobian,
+    factor_recovery,
+    implied_covariance,
+    knn_purity,
+)
 from helpers.analysis.nonlinearity import nonlinearity_statistic
 from helpers.analysis.scenarios import correlation_distance, generate, pca_generate
 from helpers.data import chronological_split, load, make_windows
@@ -36,7 +45,7 @@ from helpers.data.truth import VARIANTS
 from helpers.experiments.vae import VAEStageConfig
 from helpers.models.dense_ae import DenseAEConfig, DenseAutoencoder
 from helpers.models.ensemble import Ensemble
-from helpers.models.vae import VAE, VAEConfig
+from helpers.models.vae import VAE, VAEConfig, gaussian_kl
 from helpers.train import History, TrainConfig, adjusted, fit, progress_hidden
 from helpers.validate import InputError, as_choice, as_count
 
@@ -185,8 +194,21 @@ def _score(config: DialConfig, market: dict, autoencoder: DenseAutoencoder | Non
            for factor, value in values.items()},
         **{f"covariance loss, {name}": stein_loss(estimate, true_covariances) for name, estimate in estimates.items()},
         **_generator_scores(config, market, vae),
+        **_latent_use(vae_days["validation"], vae, vae_days["test"].mean.numpy(), market["market"]),
         "nonlinearity statistic": nonlinearity_statistic(returns, index["train"], index["test"], config.latent_size),
     }
+
+
+def _latent_use(validation, vae: VAE, test_means: np.ndarray, market) -> dict:
+    """How many latent units the VAE uses (mean KL on validation days above 0.01 nats), and
+    whether stocks of a sector sit together in its loading space (each stock's 5 nearest
+    neighbours by its decoder sensitivities on test days), beside the true loadings and chance."""
+    sectors = market.assets["sector"].to_numpy()
+    kl = gaussian_kl(validation.mean, validation.log_var).mean(dim=0).numpy()
+    return {"active units": active_units(kl),
+            "sector purity, VAE": knn_purity(decoder_jacobian(vae, test_means), sectors),
+            "sector purity, true loadings": knn_purity(market.truth.loadings["calm"].to_numpy(), sectors),
+            "sector purity, chance": chance_purity(sectors)}
 
 
 def _generator_scores(config: DialConfig, market: dict, vae: VAE) -> dict:

@@ -23,7 +23,7 @@ import pandas as pd
 from sklearn.decomposition import PCA, FastICA
 from tqdm.auto import tqdm
 
-from helpers.analysis.interpret import event_windows, window_volatility
+from helpers.analysis.interpret import event_windows, pca_fvu, window_volatility
 from helpers.analysis.metrics import rank_auroc
 from helpers.analysis.replications import replication_interval
 from helpers.data import MarketData
@@ -73,6 +73,7 @@ class PlantedStudy:
     config: PlantedStudyConfig
     aurocs: pd.DataFrame  # market seed x (target, family): the test AUROC of the family's chosen member
     first_sparse: SparseStage  # the first market's sparse stage, the chapter's worked example
+    reconstruction: pd.DataFrame  # market seed x (sparse FVU, PCA FVU): test FVU of the dictionary and of PCA
 
 
 def run_planted_study(config: PlantedStudyConfig, denses: list[DenseStage]) -> PlantedStudy:
@@ -86,7 +87,7 @@ def run_planted_study(config: PlantedStudyConfig, denses: list[DenseStage]) -> P
     configs = config.market_configs()
     sparses = train_sparse_ensemble(configs, denses, "sparse autoencoders, one per market")
     window = config.sparse.dense.windows.window
-    rows = {}
+    rows, reconstruction = {}, {}
     for seed, sparse_config, dense, sparse in tqdm(zip(config.market_seeds, configs, denses, sparses, strict=True),
                                                    desc="grading", total=len(configs),
                                                    disable=progress_hidden(config.sparse.train)):
@@ -95,7 +96,17 @@ def run_planted_study(config: PlantedStudyConfig, denses: list[DenseStage]) -> P
         rows[seed] = test_aurocs(families, planted_targets(market, dense, window),
                                  stress_families(families, market, config.smoothing),
                                  true_stress(market, dense.embeddings.index), split_rows(dense))
-    return PlantedStudy(config, pd.DataFrame(rows).T.rename_axis("market seed"), sparses[0])
+        reconstruction[seed] = dictionary_against_pca(dense, sparse)
+    return PlantedStudy(config, pd.DataFrame(rows).T.rename_axis("market seed"), sparses[0],
+                        pd.DataFrame(reconstruction).T.rename_axis("market seed"))
+
+
+def dictionary_against_pca(dense: DenseStage, sparse: SparseStage) -> dict[str, float]:
+    """The test FVU of the sparse dictionary and of PCA with as many components as it has
+    active features, both fitted on the training embeddings."""
+    rows, embeddings = split_rows(dense), dense.embeddings.to_numpy()
+    return {"sparse FVU": float(sparse.metrics.loc["test", "fvu"]),
+            "PCA FVU": pca_fvu(embeddings[rows["train"]], embeddings[rows["test"]], sparse.config.k)}
 
 
 def planted_families(market: MarketData, dense: DenseStage, sparse: SparseStage, window: int
