@@ -8,7 +8,11 @@ as tensors on the device and mini-batches are drawn by a seeded index permutatio
 per-sample DataLoader, which dominates the cost of the small models this book trains.
 An `Ensemble` of models (helpers.models.ensemble) trains through the same loop: its output
 also carries `member_losses`, and each member then stops early on its own validation loss
-and keeps its own best weights, as if it were trained alone.
+and keeps its own best weights, as if it were trained alone. A member that has stopped
+leaves the ensemble (its weights, optimizer state and data are sliced away), so the
+epochs after it cost only what the members still training need; at the end every member's
+best weights are put back. An ensemble's recorded loss is the mean over the members still
+training.
 The progress bar (a widget in Jupyter) is silenced by `progress=False` or by the
 environment variable TQDM_DISABLE=1, which the Makefile and the book build set: tqdm's
 notebook bar ignores that variable on its own, so the loop reads it.
@@ -70,8 +74,9 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class History:
-    """Per-epoch record: `train_<term>`, `validation_<term>` and elapsed `seconds`; and the
-    weights (on the CPU) at each checkpoint epoch the config asked for."""
+    """Per-epoch record: `train_<term>`, `validation_<term>` and elapsed `seconds` (of an
+    ensemble, also the `members` still training); and the weights (on the CPU) at each
+    checkpoint epoch the config asked for."""
 
     epochs: pd.DataFrame
     best_epoch: int  # of an ensemble: the latest of its members' best epochs
@@ -148,6 +153,9 @@ def fit(model: nn.Module, train: Tensors, validation: Tensors, config: TrainConf
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
 
     members = getattr(model, "n_members", 1)
+    if hasattr(model, "n_members") and (config.checkpoint_every or config.checkpoint_epochs):
+        raise InputError("checkpoints keep one model's weights at an epoch; an ensemble drops its members as they "
+                         "stop, so train it with checkpoint_every=0 and no checkpoint_epochs")
     best = _BestWeights(model, members, config.min_delta)
     records, checkpoints = [], {}
     start = time.perf_counter()
@@ -168,6 +176,7 @@ def fit(model: nn.Module, train: Tensors, validation: Tensors, config: TrainConf
             )
         records.append(
             {"epoch": epoch, "seconds": time.perf_counter() - start}
+            | ({"members": getattr(model, "n_members")} if hasattr(model, "n_members") else {})
             | {f"train_{k}": v for k, v in train_terms.items()}
             | {f"validation_{k}": v for k, v in validation_terms.items()}
         )
@@ -177,8 +186,15 @@ def fit(model: nn.Module, train: Tensors, validation: Tensors, config: TrainConf
         bar.set_postfix(train=f"{train_terms['loss']:.4f}", validation=f"{validation_loss:.4f}", refresh=False)
         if best.all_stopped:
             break
+        if hasattr(model, "n_members") and best.stopped[best.active].any():
+            keep = ~best.stopped[best.active]  # of the members still in the ensemble
+            rows = torch.from_numpy(np.flatnonzero(keep)).to(device)
+            _keep_members(model, optimizer, rows)
+            train_data, validation_data = (tuple(tensor[:, rows] for tensor in data)
+                                           for data in (train_data, validation_data))
+            best.active = best.active[keep]
     bar.close()
-    model.load_state_dict(best.state)
+    _put_back(model, best.state)
     model.eval()
     history = pd.DataFrame(records).set_index("epoch")
     member_epochs = tuple(int(e) for e in best.epochs) if hasattr(model, "n_members") else ()
@@ -197,9 +213,13 @@ class _BestWeights:
         self.epochs = np.zeros(members, dtype=int)
         self.waited = np.zeros(members, dtype=int)
         self.stopped = np.zeros(members, dtype=bool)
+        self.active = np.arange(members)  # the members still in the model, in its order
         self.state: dict[str, torch.Tensor] | None = None
 
-    def update(self, epoch: int, member_losses: np.ndarray, patience: int) -> None:
+    def update(self, epoch: int, active_losses: np.ndarray, patience: int) -> None:
+        """Record an epoch's validation losses of the members still in the model (`self.active`)."""
+        member_losses = np.full(len(self.losses), np.inf)
+        member_losses[self.active] = active_losses
         improved = (member_losses < self.losses - self.min_delta) & ~self.stopped
         self.losses[improved], self.epochs[improved], self.waited[improved] = member_losses[improved], epoch, 0
         self.waited[~improved & ~self.stopped] += 1
@@ -209,13 +229,44 @@ class _BestWeights:
             if improved.all():
                 self.state = copy.deepcopy(current)
             return
-        rows = torch.from_numpy(improved).to(next(iter(current.values())).device)
+        device = next(iter(current.values())).device
+        rows = torch.from_numpy(np.flatnonzero(improved[self.active])).to(device)  # in the model as it is now
+        members = torch.from_numpy(self.active[improved[self.active]]).to(device)  # the same, among all members
         for name, tensor in current.items():
-            self.state[name][rows] = tensor.detach()[rows].clone()
+            self.state[name][members] = tensor.detach()[rows].clone()
 
     @property
     def all_stopped(self) -> bool:
         return bool(self.stopped.all())
+
+
+@torch.no_grad()
+def _keep_members(model: nn.Module, optimizer: torch.optim.Optimizer, rows: torch.Tensor) -> None:
+    """Slice an ensemble down to the members at `rows` (its first axis), its weights, buffers
+    and Adam's moments alike, so that the stopped members cost nothing more."""
+    for weights in model.parameters():
+        state = optimizer.state.get(weights, {})
+        for key, value in state.items():
+            if torch.is_tensor(value) and value.shape[:1] == weights.shape[:1] and value.ndim == weights.ndim:
+                state[key] = value[rows]
+        weights.data, weights.grad = weights.data[rows], None
+    for module in model.modules():
+        for name, buffer in module.named_buffers(recurse=False):
+            setattr(module, name, buffer[rows])
+    model.n_members = len(rows)
+
+
+@torch.no_grad()
+def _put_back(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Load `state` whatever the model's current number of members: every member's best
+    weights into an ensemble that stopped members along the way."""
+    if not hasattr(model, "n_members"):
+        model.load_state_dict(state)
+        return
+    tensors = dict(model.named_parameters()) | dict(model.named_buffers())
+    for name, value in state.items():
+        tensors[name].data = value.to(tensors[name].device)
+    model.n_members = len(next(iter(state.values())))
 
 
 def _run_epoch(model, data, batch_size, optimizer=None, generator=None) -> dict[str, float]:
@@ -236,7 +287,7 @@ def _run_epoch(model, data, batch_size, optimizer=None, generator=None) -> dict[
         size = len(batch[0])
         terms = {"loss": output.loss, **output.losses}
         if hasattr(output, "member_losses"):
-            terms["member_losses"] = output.member_losses
+            terms |= {"loss": output.member_losses.mean(), "member_losses": output.member_losses}
         for name, value in terms.items():
             sums[name] = sums.get(name, 0.0) + value.detach() * size
     return {name: (total.cpu().numpy().astype(np.float64) / n if name == "member_losses" else float(total) / n)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from helpers.models.ensemble import Ensemble
 from helpers.models.sparse_ae import SparseAEConfig, SparseAutoencoder
 from helpers.models.vae import VAE, VAEConfig
 from helpers.train import TrainConfig, fit
+from helpers.validate import InputError
 
 CONFIG = TrainConfig(epochs=80, batch_size=32, learning_rate=3e-3, patience=4, progress=False)
 
@@ -42,6 +44,10 @@ def test_each_member_trains_and_stops_as_if_alone():
     stacked = np.stack(data, axis=1)  # (rows, members, width)
     history = fit(ensemble, stacked[:120], stacked[120:], CONFIG)
     assert list(history.member_best_epochs) == best_epochs
+    stops = [min(epoch + CONFIG.patience, len(history.epochs)) for epoch in best_epochs]
+    still_training = [sum(stop >= epoch for stop in stops) for epoch in history.epochs.index]
+    assert history.epochs["members"].tolist() == still_training, "a stopped member leaves the ensemble"
+    assert ensemble.n_members == 3 and all(len(weights) == 3 for weights in ensemble.stacked)
     assert len(set(best_epochs)) > 1, "the members must stop at different epochs for this test to mean something"
     for number, member in enumerate(alone):
         trained = ensemble.member(number)
@@ -77,3 +83,9 @@ def test_ensemble_refuses_what_it_cannot_train():
         Ensemble([sparse])
     with pytest.raises(ValueError, match="members=2"):
         Ensemble(fresh_members(2))(torch.zeros(5, 3, 12))
+
+
+def test_an_ensemble_refuses_checkpoints_it_could_not_keep_whole():
+    stacked = np.stack([member_data(number) for number in range(2)], axis=1)
+    with pytest.raises(InputError, match="checkpoint_every=0"):
+        fit(Ensemble(fresh_members(2)), stacked[:120], stacked[120:], replace(CONFIG, checkpoint_every=2))

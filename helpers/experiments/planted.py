@@ -81,9 +81,8 @@ def run_planted_study(config: PlantedStudyConfig, denses: list[DenseStage]) -> P
 
     The sparse autoencoders are trained as one ensemble; the dense ones are not: at the
     chapter's size the dense autoencoder's step is arithmetic, not overhead, so stacking the
-    markets saves nothing per step, and an ensemble keeps stepping every member until the
-    last one stops, so it costs more than the markets one by one (which the stage cache also
-    keeps one by one)."""
+    markets saves nothing per step, and one by one the stage cache keeps each market's dense
+    stage for the chapters that read it."""
     configs = config.market_configs()
     sparses = train_sparse_ensemble(configs, denses, "sparse autoencoders, one per market")
     window = config.sparse.dense.windows.window

@@ -6,7 +6,9 @@ Python overhead of a small model dominates, so stacking them is what makes the e
 fit its time budget. Members stay independent: the ensemble's loss is the sum of the
 members' losses, so each member's gradient is that of its own loss, and Adam, which is
 elementwise, updates each member as if it were trained alone. The training loop stops each
-member on its own validation loss (`member_losses`) and keeps each member's best weights.
+member on its own validation loss (`member_losses`), drops a stopped member from the
+stacked weights so that it costs nothing more, and puts every member's best weights back
+at the end.
 """
 from __future__ import annotations
 
