@@ -176,7 +176,7 @@ def fit(model: nn.Module, train: Tensors, validation: Tensors, config: TrainConf
             )
         records.append(
             {"epoch": epoch, "seconds": time.perf_counter() - start}
-            | ({"members": getattr(model, "n_members")} if hasattr(model, "n_members") else {})
+            | ({"members": model.n_members} if hasattr(model, "n_members") else {})
             | {f"train_{k}": v for k, v in train_terms.items()}
             | {f"validation_{k}": v for k, v in validation_terms.items()}
         )
