@@ -10,7 +10,7 @@ from __future__ import annotations
 from helpers.cache import cached_stage
 from helpers.experiments.conditional_pricing import PricingConfig, PricingStudy, run_pricing
 from helpers.experiments.covariance_race import CovarianceRaceConfig, run_covariance_race
-from helpers.experiments.dial import DialConfig, DialResult, run_dial
+from helpers.experiments.dial import DialConfig, DialResult, run_conditional_study, run_dial
 from helpers.experiments.embeddings import (
     DenseStage,
     DenseStageConfig,
@@ -73,6 +73,11 @@ def signal_study_stage(config: SignalStudyConfig) -> SignalStudy:
 @cached_stage
 def dial_stage(config: DialConfig) -> DialResult:
     return run_dial(config)
+
+
+@cached_stage
+def conditional_study_stage(config: DialConfig) -> DialResult:
+    return run_conditional_study(config)
 
 
 @cached_stage

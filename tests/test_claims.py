@@ -4,9 +4,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from helpers.analysis.replications import replication_interval
+from helpers.analysis.replications import rank_among, replication_interval
 from helpers.claims import (
     RULES,
     Above,
@@ -211,3 +212,12 @@ def test_a_one_sided_claim_holds_on_every_reading_but_the_one_it_rules_out(inter
     assert NotLower(-estimate, -high, -low, 0.01, 10).holds
     assert not NotHigher(0.03, 0.01, 0.05, 0.01, 10).holds
     assert not NotLower(-0.03, -0.05, -0.01, 0.01, 10).holds
+
+
+def test_a_rank_among_markets_names_the_ranks_a_tie_shares():
+    values = pd.Series([0.9, 1.0, 1.0, 0.5, 1.0], index=[10, 11, 12, 13, 14])
+    assert rank_among(values, 13) == "ranks 5 of 5"
+    assert rank_among(values, 10) == "ranks 4 of 5"
+    assert rank_among(values, 11) == "ties for ranks 1 to 3 of 5 (equal on 3 markets)"
+    with pytest.raises(ValueError, match="99 is not among the markets"):
+        rank_among(values, 99)

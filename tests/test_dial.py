@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 
 from helpers.analysis.factors import chance_purity
+from helpers.analysis.metrics import mean_correlation
 from helpers.analysis.nonlinearity import nonlinearity_statistic
 from helpers.data import chronological_split, load
-from helpers.experiments.dial import DialConfig, run_dial, stein_loss, vae_market_study
+from helpers.data.truth import REGIMES
+from helpers.experiments.dial import DialConfig, run_conditional_study, run_dial, stein_loss, vae_market_study
 from helpers.train import TrainConfig
 from helpers.validate import InputError
 
@@ -104,3 +106,26 @@ def test_the_dial_counts_the_latents_a_vae_uses_and_reads_sectors_in_its_loading
     purity = used.filter(like="sector purity")
     assert ((purity >= 0) & (purity <= 1)).all().all()
     assert (used["sector purity, true loadings"] > used["sector purity, chance"]).all()
+
+
+def test_the_conditional_study_reads_each_markets_regimes_and_its_models_see_correlation_rise_in_stress():
+    # market seeds 3 and 4 have stress days in their test years (seed 0 has none at this size)
+    study = vae_market_study(markets=2, seed=3, variant="default", n_assets=30, n_days=1260, latent_size=4,
+                             hidden_sizes=[32], beta=1.0, epochs=150, patience=20)
+    small = replace(study, implied_draws=2000, train=replace(study.train, progress=False))
+    first, second = run_conditional_study(small), run_conditional_study(small)
+    pd.testing.assert_frame_equal(first.table, second.table)
+    assert first.models_trained == 2 and set(first.histories) == {"conditional VAE"}
+    for seed, row in first.table.set_index("seed").iterrows():
+        market = load("synthetic", n_assets=30, n_days=1260, seed=seed)
+        test = chronological_split(market.returns.index).test
+        for number, name in enumerate(REGIMES):
+            days = test[(market.truth.regimes.loc[test] == number).to_numpy()]
+            assert row[f"days, {name}"] == len(days)
+            assert row[f"true mean correlation, {name}"] == pytest.approx(
+                mean_correlation(market.truth.conditional_covariance(days).mean(axis=0)))
+        assert row["CVAE mean correlation, stress"] > row["CVAE mean correlation, calm"] + 0.05, \
+            "given the regime, the model's covariance carries the rise of correlation in stress"
+        assert row["CVAE loading size, stress"] > row["CVAE loading size, calm"]
+    with pytest.raises(InputError, match="windows=False and parts_alone=False"):
+        run_conditional_study(SMALL)

@@ -8,6 +8,8 @@ import torch
 from sklearn.linear_model import LinearRegression
 from sklearn.neighbors import NearestNeighbors
 
+from helpers.analysis.metrics import mean_correlation
+from helpers.data.truth import REGIMES, SyntheticTruth
 from helpers.models.vae import VAE
 from helpers.validate import InputError
 
@@ -106,3 +108,39 @@ def implied_covariance(
     cond = None if condition is None else torch.as_tensor(condition, dtype=torch.float32)
     draws = model.sample(n_samples, cond, generator=generator).numpy() * scale  # (n, N)
     return np.cov(draws.T) + np.diag(residual_variance)
+
+
+def regime_readings(
+    model: VAE,
+    truth: SyntheticTruth,
+    means: pd.DataFrame,
+    days,
+    scale: np.ndarray,
+    residual_variance: np.ndarray,
+    n_samples: int = 20_000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Per true regime, a VAE conditioned on the regime against the truth on the given days:
+    the mean pairwise correlation its covariance implies and the size of its loadings (the
+    mean length of a stock's row of the decoder Jacobian at the regime's days, `means` being
+    the posterior means by day), beside the true correlation and the true loadings' size
+    with each factor scaled by its volatility (%). A regime with no day among `days` keeps
+    its implied correlation and NaN for the rest."""
+    rows = {}
+    for number, name in enumerate(REGIMES):
+        regime_days = truth.regimes.index[truth.regimes == number].intersection(days)
+        condition = np.eye(len(REGIMES), dtype=np.float32)[number]
+        implied = implied_covariance(model, scale, residual_variance, n_samples, condition=condition, seed=seed)
+        row = {"days": len(regime_days), "CVAE loading size": np.nan, "true loading size (x factor vol, %)": np.nan,
+               "CVAE mean correlation": mean_correlation(implied), "true mean correlation": np.nan}
+        if len(regime_days):
+            jacobian = decoder_jacobian(model, means.loc[regime_days].to_numpy(),
+                                        np.tile(condition, (len(regime_days), 1)))
+            true_loadings = truth.loadings[name].to_numpy() * truth.factor_vol.loc[regime_days].mean().to_numpy()
+            true_size = 100 * float(np.linalg.norm(true_loadings, axis=1).mean())
+            true_covariance = truth.conditional_covariance(regime_days).mean(axis=0)
+            row.update({"CVAE loading size": float(np.linalg.norm(jacobian, axis=1).mean()),
+                        "true loading size (x factor vol, %)": true_size,
+                        "true mean correlation": mean_correlation(true_covariance)})
+        rows[name] = row
+    return pd.DataFrame(rows).T

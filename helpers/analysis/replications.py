@@ -18,3 +18,15 @@ def replication_interval(values, level: float = 0.95) -> pd.Series:
     mean, error = values.mean(), stats.sem(values)
     half = error * stats.t.ppf(0.5 + level / 2, len(values) - 1)
     return pd.Series({"estimate": mean, "low": mean - half, "high": mean + half})
+
+
+def rank_among(values: pd.Series, key, unit: str = "markets") -> str:
+    """Where `values[key]` falls among `values`, largest first, in words ("ranks 3 of 20"):
+    with ties a single rank would misplace it, so the words name the ranks it shares."""
+    if key not in values.index:
+        raise InputError(f"{key!r} is not among the {unit} {list(values.index)}")
+    value = values[key]
+    above, tied = int((values > value).sum()), int((values == value).sum())
+    if tied == 1:
+        return f"ranks {above + 1} of {len(values)}"
+    return f"ties for ranks {above + 1} to {above + tied} of {len(values)} (equal on {tied} {unit})"

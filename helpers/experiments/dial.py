@@ -13,6 +13,8 @@ Every market is scored on its held-out (test) days:
 - the VAE's use of its latents: its active units, and how well its loading space groups the
   stocks by sector (against the true loadings and chance);
 - the nonlinearity statistic of `helpers.analysis.nonlinearity`, which needs no truth.
+`run_conditional_study` trains the same markets' VAEs given each day's true regime and
+reads, per regime, the covariance and loadings they imply against the truth's.
 All the markets' autoencoders are trained together as one ensemble, and all their VAEs as
 another, through the one training loop; each member stops early on its own.
 """
@@ -37,11 +39,13 @@ from helpers.analysis.factors import (
     factor_recovery,
     implied_covariance,
     knn_purity,
+    one_hot,
+    regime_readings,
 )
 from helpers.analysis.nonlinearity import nonlinearity_statistic
 from helpers.analysis.scenarios import correlation_distance, generate, pca_generate
 from helpers.data import chronological_split, load, make_windows
-from helpers.data.truth import VARIANTS
+from helpers.data.truth import REGIMES, VARIANTS
 from helpers.experiments.vae import VAEStageConfig
 from helpers.models.dense_ae import DenseAEConfig, DenseAutoencoder
 from helpers.models.ensemble import Ensemble
@@ -135,17 +139,61 @@ def prepare_market(config: DialConfig, setting: str, nonlinearity: float, seed: 
             "days": days, "scale": windows.scaler.scale_, "center": windows.scaler.mean_}
 
 
+def run_conditional_study(config: DialConfig) -> DialResult:
+    """Each market's VAE given the day's true regime (calm or stress) as a condition on both
+    sides, all trained together: one row per market with `regime_readings` on its test
+    days, each column suffixed by the regime."""
+    if config.windows or config.parts_alone:
+        raise InputError("the conditional study trains VAEs on the markets of one setting; give a config with "
+                         "windows=False and parts_alone=False (as vae_market_study makes)")
+    start = time.perf_counter()
+    quiet = progress_hidden(config.train)
+    markets = [prepare_market(config, *market) for market in tqdm(config.markets(), desc="simulating", disable=quiet)]
+    for market in markets:
+        regimes = market["market"].truth.regimes
+        market["conditioned"] = {name: (days, one_hot(regimes.loc[getattr(market["splits"], name)], len(REGIMES)))
+                                 for name, days in market["days"].items()}
+    vae_config = VAEConfig(n_inputs=config.n_assets, latent_size=config.latent_size,
+                           hidden_sizes=config.hidden_sizes, beta=config.beta, condition_size=len(REGIMES))
+    cvaes, history = train_ensemble([vae_config] * len(markets), VAE, [m["conditioned"] for m in markets],
+                                    [m["seed"] for m in markets], config.train)
+    rows = [{"setting": market["setting"], "nonlinearity": market["nonlinearity"], "seed": market["seed"],
+             **_regime_scores(config, market, cvae)}
+            for market, cvae in tqdm(zip(markets, cvaes, strict=True), desc="scoring", total=len(markets),
+                                     disable=quiet)]
+    return DialResult(pd.DataFrame(rows), time.perf_counter() - start, len(markets), {"conditional VAE": history})
+
+
+def _regime_scores(config: DialConfig, market: dict, cvae: VAE) -> dict:
+    splits, conditioned = market["splits"], market["conditioned"]
+    with torch.no_grad():
+        train = cvae(*map(torch.from_numpy, conditioned["train"]))
+        test_means = cvae(*map(torch.from_numpy, conditioned["test"])).mean.numpy()
+    residual = ((conditioned["train"][0] - train.reconstruction.numpy()) ** 2).mean(axis=0) * market["scale"] ** 2
+    table = regime_readings(cvae, market["market"].truth, pd.DataFrame(test_means, index=splits.test), splits.test,
+                         market["scale"], residual, config.implied_draws, seed=market["seed"])
+    return {f"{column}, {regime}": value for regime, row in table.iterrows() for column, value in row.items()}
+
+
 def train_ensemble(model_configs, model_type, data, seeds, train: TrainConfig):
-    """Every market's model of one type trained together; each member starts from its market's seed."""
+    """Every market's model of one type trained together; each member starts from its market's
+    seed. `data` holds each market's "train" and "validation" inputs: an array, or a tuple of
+    arrays for a model of several inputs (a conditional VAE's days and conditions)."""
     members = []
     for model_config, seed in zip(model_configs, seeds, strict=True):
         torch.manual_seed(seed)
         members.append(model_type(model_config))
     ensemble = Ensemble(members)
-    stacked = {name: np.stack([d[name] for d in data], axis=1) for name in ("train", "validation")}  # (rows, M, ...)
+    stacked = {name: _stacked([market[name] for market in data]) for name in ("train", "validation")}
     history = fit(ensemble, stacked["train"], stacked["validation"], train)
     ensemble.cpu()
     return [ensemble.member(number) for number in range(len(members))], history
+
+
+def _stacked(inputs: list) -> tuple[np.ndarray, ...]:
+    """The members' inputs with the member on the second axis, (rows, M, ...), for each input."""
+    as_tuples = [part if isinstance(part, tuple) else (part,) for part in inputs]
+    return tuple(np.stack(columns, axis=1) for columns in zip(*as_tuples, strict=True))
 
 
 def _window_scores(config: DialConfig, windows: dict, autoencoder: DenseAutoencoder | None) -> dict:
