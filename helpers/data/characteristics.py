@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from helpers.data.calendar import TRADING_DAYS
 from helpers.data.market import MarketData
@@ -37,8 +38,9 @@ MARKET_BETA_SCALE = 0.5  # the characteristics move market betas half as much as
 
 def rank_scale(values: np.ndarray) -> np.ndarray:
     """Cross-sectional ranks of (months, assets, characteristics) scaled to [-1, 1]: the
-    transform GKX and IPCA apply, so that no outlier drives a beta."""
-    ranks = values.argsort(axis=1).argsort(axis=1).astype(float)  # 0 .. N-1 within each month
+    transform GKX and IPCA apply, so that no outlier drives a beta. Tied values share their
+    mean rank, so that the order of the rows does not decide between them."""
+    ranks = rankdata(values, axis=1) - 1  # 0 .. N-1 within each month
     return 2 * ranks / (values.shape[1] - 1) - 1
 
 
@@ -122,7 +124,7 @@ class CharacteristicPanel:
     names: tuple[str, ...]
     characteristics: np.ndarray  # (months, assets, characteristics)
     returns: np.ndarray  # (months, assets)
-    source: str  # "simulated" or "prices": where the characteristics come from
+    source: str  # "simulated", "prices" or "file" (helpers.data.panel): where the characteristics come from
 
     def split(self, train_end: float, validation_end: float) -> dict[str, np.ndarray]:
         """Chronological training, validation and test months, as boolean masks over `months`."""
