@@ -8,7 +8,7 @@ notebook, any process) read the cache. Tensors are stored on the CPU.
 from __future__ import annotations
 
 from helpers.cache import cached_stage
-from helpers.experiments.conditional_pricing import PricingConfig, PricingStudy, run_pricing
+from helpers.experiments.conditional_pricing import PricingRun, PricingStudy, run_pricing
 from helpers.experiments.covariance_race import CovarianceRaceConfig, run_covariance_race
 from helpers.experiments.dial import DialConfig, DialResult, run_conditional_study, run_dial
 from helpers.experiments.embeddings import (
@@ -81,8 +81,8 @@ def conditional_study_stage(config: DialConfig) -> DialResult:
 
 
 @cached_stage
-def pricing_stage(config: PricingConfig) -> PricingStudy:
-    return run_pricing(config)
+def pricing_stage(run: PricingRun) -> PricingStudy:
+    return run_pricing(run)
 
 
 @cached_stage

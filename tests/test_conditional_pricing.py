@@ -9,15 +9,19 @@ import pandas as pd
 import pytest
 
 from helpers.data import MarketSpec
+from helpers.data.panel import panel_from_frame
 from helpers.experiments.conditional_pricing import (
     PricingConfig,
+    PricingRun,
     market_scores,
-    price_panel,
+    price_market,
+    price_markets,
     price_panels,
     run_pricing,
 )
 from helpers.train import TrainConfig
 from tests.test_characteristics import shocked
+from tests.test_panel import long_panel
 
 SMALL = dict(factor_counts=(1, 2), architectures=((), (8,)), seeds=(0, 1),
              train=TrainConfig(epochs=20, batch_size=16, learning_rate=1e-2, patience=5, progress=False))
@@ -27,7 +31,7 @@ SMALL = dict(factor_counts=(1, 2), architectures=((), (8,)), seeds=(0, 1),
 def simulated():
     spec = MarketSpec(source="synthetic", synthetic_variant="characteristics_nonlinear", synthetic_assets=20,
                       synthetic_days=756)
-    return run_pricing(PricingConfig(market=spec, **SMALL))
+    return run_pricing(PricingRun(market=spec, pricing=PricingConfig(**SMALL)))
 
 
 def test_every_model_is_scored_at_every_k_on_the_same_months(simulated):
@@ -43,11 +47,11 @@ def test_every_model_is_scored_at_every_k_on_the_same_months(simulated):
 
 
 def test_nothing_is_fitted_or_chosen_on_the_test_months():
-    config = PricingConfig(market=MarketSpec(source="synthetic", synthetic_assets=20, synthetic_days=1008), **SMALL)
-    market = config.market.load()
-    first = price_panel(config, market)
+    config = PricingConfig(**SMALL)
+    market = MarketSpec(source="synthetic", synthetic_assets=20, synthetic_days=1008).load()
+    first = price_market(config, market)
     test_start = first.panel.months[first.masks["test"]][0]
-    later = price_panel(config, shocked(market, str(test_start)))  # the first test month's returns tripled
+    later = price_market(config, shocked(market, str(test_start)))  # the first test month's returns tripled
     pd.testing.assert_frame_equal(first.scores("validation"), later.scores("validation"))
     assert first.choose_on_validation() == later.choose_on_validation()
     assert not np.allclose(first.scores("test")["total"], later.scores("test")["total"])
@@ -55,16 +59,29 @@ def test_nothing_is_fitted_or_chosen_on_the_test_months():
 
 
 def test_markets_priced_together_are_priced_as_each_alone():
-    config = PricingConfig(market=MarketSpec(source="synthetic", synthetic_variant="characteristics_linear",
-                                             synthetic_assets=20, synthetic_days=756), **SMALL)
-    markets = [replace(config.market, seed=seed).load() for seed in (0, 1)]
-    together = price_panels(config, markets)
-    alone = price_panel(config, markets[1])
+    config = PricingConfig(**SMALL)
+    spec = MarketSpec(source="synthetic", synthetic_variant="characteristics_linear", synthetic_assets=20,
+                      synthetic_days=756)
+    markets = [replace(spec, seed=seed).load() for seed in (0, 1)]
+    together = price_markets(config, markets)
+    alone = price_market(config, markets[1])
     pd.testing.assert_frame_equal(together[1].scores("test"), alone.scores("test"), atol=1e-5)
     assert not np.allclose(together[0].scores("test")["total"], together[1].scores("test")["total"])
     scores = market_scores(together[1], "conditional AE, [8]", 2)
     assert scores["total R2, IPCA"] == pytest.approx(alone.scores("test").loc[("IPCA", 2), "total"])
     assert {"total R2, conditional AE, [8], single seeds", "total R2, conditional AE, linear", "total R2, oracle",
             "predictive R2, oracle", "beta R2, conditional AE, [8]", "beta R2, IPCA"} <= set(scores.index)
-    with pytest.raises(ValueError, match="markets priced together must share"):
-        price_panels(config, [markets[0], replace(config.market, synthetic_assets=24).load()])
+    with pytest.raises(ValueError, match="panels priced together must share"):
+        price_markets(config, [markets[0], replace(spec, synthetic_assets=24).load()])
+
+
+def test_a_readers_panel_is_priced_without_an_oracle_and_refused_with_fewer_assets_than_factors():
+    panel = panel_from_frame(long_panel())
+    study = price_panels(PricingConfig(**SMALL), [panel])[0]
+    assert "oracle" not in set(study.scores("test").index.get_level_values("model")) and study.beta_match is None
+    assert study.fit_of("IPCA", 2, "total", "test").shape == study.returns("test").shape
+    few = panel_from_frame(long_panel().query("asset in ['A000', 'A001']"))
+    with pytest.raises(ValueError, match="K=2 but the panel has 2 assets; expected fewer factors than assets"):
+        price_panels(PricingConfig(**SMALL), [few])
+    with pytest.raises(ValueError, match="1 truths for 2 panels"):
+        price_panels(PricingConfig(**SMALL), [panel, panel], [None])

@@ -9,9 +9,10 @@ members' (as the paper averages its seeds). Every model is fitted on the trainin
 only and scored on the validation and test months; the architecture and K that a reader
 should quote are chosen on validation months (`choose_on_validation`).
 
-`price_panels` prices many markets of one shape at once, their networks of one architecture
-trained as one ensemble, and `market_scores` gives each market's numbers for a comparison
-repeated over markets.
+`price_panels` prices many panels of one shape at once, their networks of one architecture
+trained as one ensemble: panels of simulated markets (with their truth, for the oracle),
+of prices, or the reader's own (`helpers.data.panel`). `market_scores` gives each
+market's numbers for a comparison repeated over markets.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from helpers.analysis.pricing import ReturnsPCA, SortedFactorModel, r2
 from helpers.data import MarketSpec
 from helpers.data.characteristics import CharacteristicPanel, characteristic_panel, monthly_returns
 from helpers.data.market import MarketData
+from helpers.data.truth import SyntheticTruth
 from helpers.models.conditional_ae import ConditionalAEConfig, ConditionalAutoencoder
 from helpers.models.ensemble import Ensemble
 from helpers.train import History, TrainConfig, fit
@@ -40,7 +42,7 @@ SORTED_ON = ("momentum_12_2", "volatility_1")
 
 @dataclass(frozen=True, kw_only=True)
 class PricingConfig:
-    market: MarketSpec = MarketSpec(source="synthetic", synthetic_variant="characteristics_nonlinear")
+    """How a panel is priced: its splits, the models and their training."""
     train_end: float = 0.6
     validation_end: float = 0.8
     factor_counts: tuple[int, ...] = (1, 2, 3, 5)
@@ -106,28 +108,46 @@ def with_constant(characteristics: np.ndarray) -> np.ndarray:
     return np.concatenate([characteristics, np.ones((*characteristics.shape[:2], 1))], axis=-1)
 
 
-def run_pricing(config: PricingConfig = PricingConfig()) -> PricingStudy:
-    return price_panel(config, config.market.load())
+@dataclass(frozen=True, kw_only=True)
+class PricingRun:
+    """One market's pricing as a cached stage: the market, and how to price its panel."""
+    market: MarketSpec = MarketSpec(source="synthetic", synthetic_variant="characteristics_nonlinear")
+    pricing: PricingConfig = PricingConfig()
 
 
-def price_panel(config: PricingConfig, market: MarketData) -> PricingStudy:
-    """Every model of `config` on the panel of `market` (which `config.market` names in the book)."""
-    return price_panels(config, [market])[0]
+def run_pricing(run: PricingRun = PricingRun()) -> PricingStudy:
+    return price_market(run.pricing, run.market.load())
 
 
-def price_panels(config: PricingConfig, markets: Sequence[MarketData]) -> list[PricingStudy]:
-    """Every model of `config` on each market's panel, as `price_panel` would fit it alone.
+def price_market(config: PricingConfig, market: MarketData) -> PricingStudy:
+    """Every model of `config` on the panel of `market`, with its truth where it has one."""
+    return price_markets(config, [market])[0]
+
+
+def price_markets(config: PricingConfig, markets: Sequence[MarketData]) -> list[PricingStudy]:
+    """`price_panels` on the markets' panels (`characteristic_panel`), with their truths."""
+    return price_panels(config, [characteristic_panel(market) for market in markets],
+                        [market.truth for market in markets])
+
+
+def price_panels(config: PricingConfig, panels: Sequence[CharacteristicPanel],
+                 truths: Sequence[SyntheticTruth | None] | None = None) -> list[PricingStudy]:
+    """Every model of `config` on each panel, as it would be fitted alone; the oracle and the
+    beta match where a panel's truth (a simulated market's) knows the true betas.
 
     A finding about a kind of market is measured over many markets of it; their networks of
     one architecture train as one ensemble (every market, K and seed a member), so that many
     markets cost little more than one. The panels must share their shape (assets, months).
     """
-    if not markets:
-        raise InputError("markets is empty; give at least one market to price")
-    panels = [_Panel.of(characteristic_panel(market), config) for market in markets]
+    if not panels:
+        raise InputError("panels is empty; give at least one panel to price")
+    truths = [None] * len(panels) if truths is None else list(truths)
+    if len(truths) != len(panels):
+        raise InputError(f"{len(truths)} truths for {len(panels)} panels; give one per panel (None where unknown)")
+    panels = [_Panel.of(panel, config) for panel in panels]
     shapes = {(panel.panel.returns.shape, panel.panel.characteristics.shape[2]) for panel in panels}
     if len(shapes) > 1:
-        raise InputError(f"the markets' panels have shapes {sorted(shapes)}; markets priced together must share "
+        raise InputError(f"the panels have shapes {sorted(shapes)}; panels priced together must share "
                          "their months, assets and characteristics (price the others one at a time)")
     for panel in panels:
         panel.fit_baselines(config)
@@ -139,7 +159,7 @@ def price_panels(config: PricingConfig, markets: Sequence[MarketData]) -> list[P
         for number, panel in enumerate(panels):
             panel.record_network(architecture_name(hidden), {key[1:]: model for key, model in members.items()
                                                              if key[0] == number}, config)
-    return [panel.study(config, market.truth, histories) for panel, market in zip(panels, markets, strict=True)]
+    return [panel.study(config, truth, histories) for panel, truth in zip(panels, truths, strict=True)]
 
 
 @dataclass
@@ -166,6 +186,9 @@ class _Panel:
             if k + 1 > instruments.shape[2]:
                 raise InputError(f"factor_counts has K={k}; expected at most {instruments.shape[2] - 1}, the "
                                  "characteristics of the panel")
+            if k >= len(panel.assets):
+                raise InputError(f"factor_counts has K={k} but the panel has {len(panel.assets)} assets; expected "
+                                 "fewer factors than assets, or a panel of more assets")
         scale = float(panel.returns[masks["train"]].std())
         scored = np.concatenate([np.flatnonzero(masks[name]) for name in SCORED])
         return cls(panel, masks, instruments, scale, panel.returns / scale, scored)
